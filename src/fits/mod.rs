@@ -1,0 +1,10 @@
+//! FITS headers: a small safe API over CFITSIO (fitsio + `fitsio-src`).
+//!
+//! CFITSIO handles are neither `Send` nor `Sync`, so every call runs on one dedicated worker
+//! thread (`worker`); results are cached by (path, size, mtime). `write` makes pipeline-like
+//! FITS files for the demo and the tests.
+
+pub mod header;
+pub mod write;
+
+pub use header::{Card, FitsError, Hdu, HeaderDoc, HeaderSummary};

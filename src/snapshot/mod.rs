@@ -1,0 +1,323 @@
+//! Immutable values that services hand to the app. Nothing here does I/O.
+//!
+//! Times are Unix seconds (`f64`) as the pipeline stores them; observation times are MJD.
+//! Every field that comes from the pipeline's database is `Option`: any column may be NULL
+//! or missing from an older schema.
+
+pub mod jobs;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use jobs::{JobKey, JobSource, JobStatus};
+
+/// Which list a snapshot or request belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tab {
+    Images,
+    Sources,
+    Jobs,
+    Ms,
+    Pool,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::Images, Tab::Sources, Tab::Jobs, Tab::Ms, Tab::Pool];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Images => "Images",
+            Tab::Sources => "Sources",
+            Tab::Jobs => "Jobs",
+            Tab::Ms => "MS",
+            Tab::Pool => "Pool",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub fn parse(name: &str) -> Option<Tab> {
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.title().eq_ignore_ascii_case(name))
+    }
+}
+
+/// One row of the Images tab (`images` table; columns absent in older layouts are `None`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ImageRow {
+    pub id: i64,
+    pub path: String,
+    pub ms_path: Option<String>,
+    pub created_at: Option<f64>,
+    pub kind: Option<String>,
+    pub field_name: Option<String>,
+    pub beam_major_arcsec: Option<f64>,
+    pub beam_minor_arcsec: Option<f64>,
+    pub beam_pa_deg: Option<f64>,
+    pub noise_jy: Option<f64>,
+    pub dynamic_range: Option<f64>,
+    pub imsize_x: Option<i64>,
+    pub imsize_y: Option<i64>,
+    pub cellsize_arcsec: Option<f64>,
+    pub freq_ghz: Option<f64>,
+    pub center_ra_deg: Option<f64>,
+    pub center_dec_deg: Option<f64>,
+}
+
+/// Variability figures for a source, from `variability_stats` when the table exists.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Variability {
+    pub n_obs: Option<i64>,
+    pub mean_flux_mjy: Option<f64>,
+    pub std_flux_mjy: Option<f64>,
+    pub chi2_nu: Option<f64>,
+    pub sigma_deviation: Option<f64>,
+    pub eta: Option<f64>,
+    pub v: Option<f64>,
+}
+
+/// One row of the Sources tab: an aggregate of `photometry` by `source_id`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SourceRow {
+    pub id: String,
+    pub name: Option<String>,
+    pub ra_deg: Option<f64>,
+    pub dec_deg: Option<f64>,
+    pub detections: i64,
+    /// Flux of the newest measurement (`flux_jy`, falling back to `peak_flux_jy`).
+    pub latest_flux_jy: Option<f64>,
+    pub latest_mjd: Option<f64>,
+    pub nvss_flux_mjy: Option<f64>,
+    pub variability: Option<Variability>,
+}
+
+/// One row of the Jobs tab: the common model over every job source.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct JobRow {
+    pub key: JobKey,
+    pub kind: Option<String>,
+    pub status: JobStatus,
+    /// The status exactly as the source stored it.
+    pub raw_status: String,
+    /// The Measurement Set (or group) the job works on.
+    pub target: Option<String>,
+    pub created_at: Option<f64>,
+    pub started_at: Option<f64>,
+    pub finished_at: Option<f64>,
+    pub attempts: Option<i64>,
+    pub max_attempts: Option<i64>,
+    /// One line saying why it failed (see `jobs::error_one_liner`).
+    pub error_line: Option<String>,
+}
+
+impl JobRow {
+    /// Run time: finished − started, or now − started while running.
+    pub fn duration(&self, now: f64) -> Option<f64> {
+        let start = self.started_at?;
+        let end = self.finished_at.unwrap_or(now);
+        (end >= start).then_some(end - start)
+    }
+}
+
+/// One row of the MS tab (`ms_index`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct MsRow {
+    pub path: String,
+    pub group_id: Option<String>,
+    pub status: Option<String>,
+    pub stage: Option<String>,
+    pub cal_applied: Option<bool>,
+    pub field_name: Option<String>,
+    pub pointing_ra_deg: Option<f64>,
+    pub pointing_dec_deg: Option<f64>,
+    pub mid_mjd: Option<f64>,
+    pub processed_at: Option<f64>,
+    pub stage_updated_at: Option<f64>,
+}
+
+/// A page of a list, newest first (or in the requested sort order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<R> {
+    pub rows: Vec<R>,
+    /// True when more rows match beyond the last one returned.
+    pub has_more: bool,
+    /// Exact number of matching rows when it was cheap to know.
+    pub total: Option<u64>,
+    /// Where the next page starts (keyset), when `has_more`.
+    pub next: Option<crate::query::Cursor>,
+}
+
+impl<R> Default for Page<R> {
+    fn default() -> Self {
+        Page {
+            rows: Vec::new(),
+            has_more: false,
+            total: None,
+            next: None,
+        }
+    }
+}
+
+/// The `ms_state` row of one Measurement Set.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct MsStateRow {
+    pub current_state: Option<String>,
+    pub previous_state: Option<String>,
+    pub transition_time: Option<f64>,
+    pub retry_count: Option<i64>,
+    pub error_message: Option<String>,
+    pub checkpoint_data: Option<String>,
+}
+
+/// One `calibration_applied` row.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CalibrationApplied {
+    pub caltable_path: Option<String>,
+    pub applied_at: Option<f64>,
+    pub quality: Option<f64>,
+    pub success: Option<bool>,
+    pub error_message: Option<String>,
+}
+
+/// Everything the MS detail pane shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MsDetail {
+    pub row: Option<MsRow>,
+    pub state: Option<MsStateRow>,
+    pub images: Vec<ImageRow>,
+    pub jobs: Vec<JobRow>,
+    pub calibration: Vec<CalibrationApplied>,
+}
+
+/// Log lines that belong to a job, from a file under `PIPELINE_LOG_DIR`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogTail {
+    pub path: String,
+    pub lines: Vec<String>,
+}
+
+/// Everything the job detail pane shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDetail {
+    pub row: JobRow,
+    /// The whole error (traceback included) where the source has one.
+    pub error_full: Option<String>,
+    /// The `logs` column, one entry per line.
+    pub logs: Vec<String>,
+    pub log_file: Option<LogTail>,
+    pub params_pretty: Option<String>,
+    pub artifacts_pretty: Option<String>,
+    /// Free-form facts specific to the source (retry count, batch id, worker...).
+    pub extra: Vec<(String, String)>,
+}
+
+/// One photometry measurement of a source.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LightPoint {
+    pub mjd: f64,
+    pub flux_jy: f64,
+    pub flux_err_jy: Option<f64>,
+    pub image_path: Option<String>,
+}
+
+/// Everything the source detail pane shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceDetail {
+    pub row: Option<SourceRow>,
+    /// Oldest first.
+    pub points: Vec<LightPoint>,
+}
+
+/// Health of one data source as the status line shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceHealth {
+    /// Unix seconds of the last successful refresh.
+    pub last_ok: Option<f64>,
+    /// Unix seconds of the last attempt.
+    pub last_attempt: Option<f64>,
+    pub latency: Option<Duration>,
+    /// The last error, one line, when the last attempt failed.
+    pub error: Option<String>,
+    /// A table or column the source needs is absent: shown as a note, not an error.
+    pub missing: Option<String>,
+}
+
+impl SourceHealth {
+    /// Stale: the last attempt failed while older data is still on screen.
+    pub fn is_stale(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+/// Statistics of one connection pool at one instant, in OpenTelemetry's vocabulary.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PoolStats {
+    pub source: String,
+    pub name: String,
+    pub max: u32,
+    pub open: u32,
+    pub in_use: u32,
+    pub idle: u32,
+    pub waiting: u32,
+    pub wait_p50_ms: Option<f64>,
+    pub wait_p95_ms: Option<f64>,
+    pub wait_max_ms: Option<f64>,
+    pub timeouts: u64,
+    pub errors: u64,
+    /// Unix seconds when sampled.
+    pub sampled_at: f64,
+}
+
+impl PoolStats {
+    pub fn saturation(&self) -> Option<f64> {
+        (self.max > 0).then(|| self.in_use as f64 / self.max as f64)
+    }
+    pub fn is_busy(&self) -> bool {
+        self.max > 0 && self.in_use >= self.max
+    }
+    pub fn is_saturated(&self) -> bool {
+        self.is_busy() && self.waiting > 0
+    }
+}
+
+/// One sample of a pool's history, for the chart.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PoolSample {
+    pub at: f64,
+    pub in_use: u32,
+    pub waiting: u32,
+    pub max: u32,
+}
+
+/// A process that holds the database (or its WAL) open.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FileHolder {
+    pub pid: u32,
+    pub command: String,
+}
+
+/// The SQLite side of the Pool tab.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SqliteFileView {
+    pub db_path: String,
+    pub db_bytes: Option<u64>,
+    pub wal_bytes: Option<u64>,
+    /// WAL growth in bytes per second since the previous sample.
+    pub wal_growth_per_s: Option<f64>,
+    pub holders: Vec<FileHolder>,
+    /// Processes whose open files we were not allowed to read.
+    pub hidden_processes: usize,
+}
+
+/// The Pool tab's snapshot: every pool source plus the SQLite file view.
+#[derive(Debug, Clone, Default)]
+pub struct PoolSnapshot {
+    pub pools: Vec<PoolStats>,
+    /// History per pool, in the same order as `pools`, oldest first.
+    pub history: Vec<Arc<Vec<PoolSample>>>,
+    pub sqlite: Option<SqliteFileView>,
+}
