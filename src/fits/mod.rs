@@ -4,6 +4,7 @@
 //! thread (`worker`); results are cached by (path, size, mtime). `write` makes pipeline-like
 //! FITS files for the demo and the tests.
 
+pub mod card;
 mod ffi;
 pub mod header;
 pub mod write;
