@@ -4,9 +4,14 @@
 //! thread (`worker`); results are cached by (path, size, mtime). `write` makes pipeline-like
 //! FITS files for the demo and the tests.
 
+pub mod block;
 pub mod card;
 mod ffi;
 pub mod header;
+pub mod read;
+pub mod summary;
 pub mod write;
 
 pub use header::{Card, FitsError, Hdu, HeaderDoc, HeaderSummary};
+pub use read::read_header;
+pub use summary::summarize;
