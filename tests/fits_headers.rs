@@ -222,3 +222,40 @@ fn a_gzip_file_of_text_is_not_fits() {
     encoder.finish().expect("finish gz");
     assert!(matches!(read_header(&gz), Err(FitsError::NotFits(_))));
 }
+
+#[tokio::test]
+async fn the_worker_serves_a_second_look_from_cache_and_rereads_a_rewritten_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = written_image(dir.path(), "img.fits");
+    let worker = contimg_monitor::fits::FitsWorker::spawn(8);
+
+    let first = worker.header(path.clone()).await.expect("first look");
+    let second = worker
+        .clone()
+        .header(path.clone())
+        .await
+        .expect("second look");
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &second),
+        "second look comes from the cache"
+    );
+    assert_eq!(worker.disk_reads(), 1);
+
+    let mut bigger = pipeline_spec();
+    bigger.naxis1 = 256;
+    write_pipeline_image(&path, &bigger).expect("rewrite");
+    let third = worker.header(path.clone()).await.expect("after rewrite");
+    assert!(!std::sync::Arc::ptr_eq(&first, &third));
+    assert_eq!(third.summary.shape, vec![256, 96, 1, 1]);
+    assert_eq!(worker.disk_reads(), 2);
+}
+
+#[tokio::test]
+async fn the_worker_reports_a_missing_file_and_keeps_serving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = contimg_monitor::fits::FitsWorker::spawn(8);
+    let missing = worker.header(dir.path().join("gone.fits")).await;
+    assert!(matches!(missing, Err(FitsError::NotFound(_))));
+    let path = written_image(dir.path(), "img.fits");
+    assert!(worker.header(path).await.is_ok());
+}

@@ -10,8 +10,10 @@ mod ffi;
 pub mod header;
 pub mod read;
 pub mod summary;
+pub mod worker;
 pub mod write;
 
 pub use header::{Card, FitsError, Hdu, HeaderDoc, HeaderSummary};
 pub use read::read_header;
 pub use summary::summarize;
+pub use worker::FitsWorker;

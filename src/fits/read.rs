@@ -65,7 +65,7 @@ pub fn read_header(path: &Path) -> Result<HeaderDoc, FitsError> {
     })
 }
 
-fn io_error(shown: &str, error: &io::Error) -> FitsError {
+pub(crate) fn io_error(shown: &str, error: &io::Error) -> FitsError {
     match error.kind() {
         io::ErrorKind::NotFound => FitsError::NotFound(shown.to_string()),
         io::ErrorKind::PermissionDenied => FitsError::PermissionDenied(shown.to_string()),
