@@ -19,7 +19,9 @@ use tokio::sync::oneshot;
 use super::read::{io_error, read_header};
 use super::{FitsError, HeaderDoc};
 
-type Reply = oneshot::Sender<Result<Arc<HeaderDoc>, FitsError>>;
+type Answer = Result<Arc<HeaderDoc>, FitsError>;
+type Reply = oneshot::Sender<Answer>;
+type ReadResult = Result<HeaderDoc, FitsError>;
 
 struct Request {
     path: PathBuf,
@@ -62,7 +64,7 @@ impl FitsWorker {
     }
 
     /// The headers of `path`, from the cache when the file has not changed.
-    pub async fn header(&self, path: PathBuf) -> Result<Arc<HeaderDoc>, FitsError> {
+    pub async fn header(&self, path: PathBuf) -> Answer {
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request { path, reply })
@@ -100,7 +102,7 @@ struct Server<R> {
 
 impl<R> Server<R>
 where
-    R: FnMut(&Path) -> Result<HeaderDoc, FitsError>,
+    R: FnMut(&Path) -> ReadResult,
 {
     fn new(cache_entries: usize, read: R) -> Self {
         Server {
@@ -118,7 +120,7 @@ where
         let _ = request.reply.send(answer);
     }
 
-    fn answer(&mut self, path: &Path) -> Result<Arc<HeaderDoc>, FitsError> {
+    fn answer(&mut self, path: &Path) -> Answer {
         let before = stamp(path)?;
         if let Some(doc) = self.cache.get(path, &before) {
             return Ok(doc);
@@ -196,10 +198,7 @@ mod tests {
 
     fn counting_server(
         capacity: usize,
-    ) -> (
-        Server<impl FnMut(&Path) -> Result<HeaderDoc, FitsError>>,
-        Arc<AtomicU64>,
-    ) {
+    ) -> (Server<impl FnMut(&Path) -> ReadResult>, Arc<AtomicU64>) {
         let reads = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&reads);
         let server = Server::new(capacity, move |path: &Path| {
@@ -209,12 +208,7 @@ mod tests {
         (server, reads)
     }
 
-    fn request(
-        path: &Path,
-    ) -> (
-        Request,
-        oneshot::Receiver<Result<Arc<HeaderDoc>, FitsError>>,
-    ) {
+    fn request(path: &Path) -> (Request, oneshot::Receiver<Answer>) {
         let (reply, answer) = oneshot::channel();
         (
             Request {
