@@ -259,3 +259,14 @@ async fn the_worker_reports_a_missing_file_and_keeps_serving() {
     let path = written_image(dir.path(), "img.fits");
     assert!(worker.header(path).await.is_ok());
 }
+
+#[test]
+fn fits_header_with_a_keyword_prints_only_that_card_of_a_real_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = read(&written_image(dir.path(), "img.fits"));
+    let text = contimg_monitor::fits::format_fitsheader(&doc, &["bmaj".to_string()]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("# HDU 0 in ") && lines[0].ends_with("img.fits:"));
+    assert!(lines[1].starts_with("BMAJ    ="), "{text}");
+}

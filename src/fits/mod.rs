@@ -8,12 +8,14 @@ pub mod block;
 pub mod card;
 mod ffi;
 pub mod header;
+pub mod print;
 pub mod read;
 pub mod summary;
 pub mod worker;
 pub mod write;
 
 pub use header::{Card, FitsError, Hdu, HeaderDoc, HeaderSummary};
+pub use print::format_fitsheader;
 pub use read::read_header;
 pub use summary::summarize;
 pub use worker::FitsWorker;

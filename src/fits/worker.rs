@@ -64,7 +64,7 @@ impl FitsWorker {
     }
 
     /// The headers of `path`, from the cache when the file has not changed.
-    pub async fn header(&self, path: PathBuf) -> Answer {
+    pub async fn header(&self, path: PathBuf) -> Result<Arc<HeaderDoc>, FitsError> {
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request { path, reply })
