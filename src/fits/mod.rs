@@ -3,6 +3,10 @@
 //! CFITSIO handles are neither `Send` nor `Sync`, so every call runs on one dedicated worker
 //! thread (`worker`); results are cached by (path, size, mtime). `write` makes pipeline-like
 //! FITS files for the demo and the tests.
+//!
+//! Layers: `ffi` (the only `unsafe`: CFITSIO disk-file calls) → `read` (files to `HeaderDoc`;
+//! gzip files take a pure-Rust fast path through `block`) → `card` and `summary` (pure parsing
+//! and derived values) → `print` (`fitsheader`-style text) and `worker` (the async front).
 
 pub mod block;
 pub mod card;
