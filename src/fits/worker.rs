@@ -220,6 +220,12 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_handle_can_be_shared_between_tasks() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<FitsWorker>();
+    }
+
+    #[test]
     fn a_request_nobody_waits_for_any_more_is_skipped_without_reading() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("a.fits");
