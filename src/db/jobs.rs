@@ -45,19 +45,6 @@ pub(crate) struct SourceSql {
     pub columns: String,
 }
 
-fn coalesce(exprs: &[String]) -> String {
-    let set: Vec<&str> = exprs
-        .iter()
-        .map(String::as_str)
-        .filter(|e| *e != "NULL")
-        .collect();
-    match set.as_slice() {
-        [] => "NULL".to_string(),
-        [one] => one.to_string(),
-        many => format!("COALESCE({})", many.join(", ")),
-    }
-}
-
 /// The SQL shape of `source` in this schema, or `None` when its table is missing.
 pub(crate) fn source_sql(source: JobSource, s: &Schema) -> Option<SourceSql> {
     match source {
@@ -124,7 +111,7 @@ pub(crate) fn source_sql(source: JobSource, s: &Schema) -> Option<SourceSql> {
                 from: "ms_state".into(),
                 key: key.clone(),
                 key_kind: ValueKind::Text,
-                time: coalesce(&[transition.clone(), s.col("ms_state", "", "created_at")]),
+                time: sql::coalesce(&[transition.clone(), s.col("ms_state", "", "created_at")]),
                 kind: state.clone(),
                 target: key.clone(),
                 error: s.col("ms_state", "", "error_message"),
@@ -165,7 +152,7 @@ pub(crate) fn source_sql(source: JobSource, s: &Schema) -> Option<SourceSql> {
                 from: from.into(),
                 key: key.clone(),
                 key_kind: ValueKind::Int,
-                time: coalesce(&[bi("started_at"), bi("completed_at"), b("created_at")]),
+                time: sql::coalesce(&[bi("started_at"), bi("completed_at"), b("created_at")]),
                 status: bi("status"),
                 kind: b("type"),
                 target: bi("ms_path"),
@@ -372,6 +359,11 @@ fn after_for(source: &SourceSql, cursor: &Cursor, descending: bool) -> Result<Af
         value: Bind::from_value(&cursor.value),
         tie,
     })
+}
+
+/// The common row of one source's job, as read by a page or detail query.
+pub(crate) fn job_row_of(source: JobSource, r: &SqliteRow) -> JobRow {
+    job_row(source, r).row
 }
 
 fn job_row(source: JobSource, r: &SqliteRow) -> Ordered {

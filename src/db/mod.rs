@@ -6,18 +6,18 @@
 //! waits. Queries are built from the live [`Schema`]: drifted or missing columns read as NULL,
 //! missing tables give [`DbError::MissingTable`].
 
-// pub mod details;
+pub mod details;
 pub mod error;
 pub mod filter;
 pub mod images;
 pub mod jobs;
 pub mod keyset;
 pub mod list;
-// pub mod logtail;
+pub mod logtail;
 pub mod ms;
 pub mod plan;
 pub mod schema;
-// pub mod sources;
+pub mod sources;
 pub mod sql;
 // pub mod summary;
 
@@ -33,6 +33,8 @@ use crate::snapshot::Tab;
 
 pub use error::DbError;
 pub use schema::Schema;
+
+pub use sources::{SourceAggregate, SourceProgress};
 
 use sql::{Bind, SqlBuf};
 
@@ -249,7 +251,7 @@ pub fn sort_columns(tab: Tab) -> &'static [&'static str] {
         Tab::Images => images::LIST.sort_names,
         Tab::Ms => ms::LIST.sort_names,
         Tab::Jobs => jobs::SORT_NAMES,
-        Tab::Sources => &[],
+        Tab::Sources => sources::SORT_NAMES,
         Tab::Pool => &[],
     }
 }
@@ -260,7 +262,7 @@ pub fn filter_fields(tab: Tab) -> &'static [&'static str] {
         Tab::Images => images::LIST.field_names,
         Tab::Ms => ms::LIST.field_names,
         Tab::Jobs => jobs::FIELD_NAMES,
-        Tab::Sources => &[],
+        Tab::Sources => sources::FIELD_NAMES,
         Tab::Pool => &[],
     }
 }

@@ -140,6 +140,20 @@ pub fn any_of(conds: Vec<SqlBuf>) -> Option<SqlBuf> {
     Some(out)
 }
 
+/// `COALESCE` of the expressions that exist (not `NULL`); `NULL` when none does.
+pub fn coalesce(exprs: &[String]) -> String {
+    let set: Vec<&str> = exprs
+        .iter()
+        .map(String::as_str)
+        .filter(|e| *e != "NULL")
+        .collect();
+    match set.as_slice() {
+        [] => "NULL".to_string(),
+        [one] => one.to_string(),
+        many => format!("COALESCE({})", many.join(", ")),
+    }
+}
+
 /// A text column (numbers are shown as text rather than failing the row).
 pub fn text(row: &SqliteRow, name: &str) -> Option<String> {
     if let Ok(v) = row.try_get::<Option<String>, _>(name) {
