@@ -214,3 +214,37 @@ async fn a_sources_light_curve_is_oldest_first_with_the_flux_fallback() {
     assert_eq!((var.chi2_nu, var.eta), (Some(1.7), Some(0.2)));
     assert!(db.source_detail("nobody").await.unwrap().row.is_none());
 }
+
+#[tokio::test]
+async fn the_summary_counts_tables_statuses_and_lists_todays_failures() {
+    let p = fixture().await;
+    p.exec("DROP TABLE caltables").await;
+    // An old failure, outside the 24 h window.
+    p.exec(&format!(
+        "INSERT INTO jobs (id, type, status, ms_path, logs, created_at, finished_at) VALUES \
+         (1, 'conversion', 'failed', '/stage/old.ms', 'ValueError: old', {old}, {old})",
+        old = T0 - 3.0 * 86_400.0
+    ))
+    .await;
+    let db = p.open().await;
+    let s = db.summary(T0 + 3600.0).await.unwrap();
+    let table = |name: &str| s.tables.iter().find(|t| t.table == name).unwrap().clone();
+    assert_eq!(table("jobs").rows, Some(2));
+    assert_eq!(table("images").rows, Some(2));
+    assert!(!table("caltables").present);
+    assert_eq!(table("caltables").rows, None);
+    assert!(table("photometry").approximate);
+    assert_eq!(s.jobs_in(JobStatus::Failed), 4, "{:?}", s.jobs_by_status);
+    let failed: Vec<String> = s
+        .failed_recent
+        .iter()
+        .map(|f| format!("{}:{}", f.source.name(), f.id))
+        .collect();
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(!failed.contains(&"jobs:1".to_string()), "older than a day");
+    let job7 = s.failed_recent.iter().find(|f| f.id == "7").unwrap();
+    assert_eq!(
+        job7.error_line.as_deref(),
+        Some("MemoryError: wsclean ran out of memory")
+    );
+}

@@ -19,7 +19,7 @@ pub mod plan;
 pub mod schema;
 pub mod sources;
 pub mod sql;
-// pub mod summary;
+pub mod summary;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -35,6 +35,7 @@ pub use error::DbError;
 pub use schema::Schema;
 
 pub use sources::{SourceAggregate, SourceProgress};
+pub use summary::{DbSummary, FailedJob, JobStatusCount, TableCount};
 
 use sql::{Bind, SqlBuf};
 
