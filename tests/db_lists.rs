@@ -487,3 +487,24 @@ async fn print_plans() {
         );
     }
 }
+
+#[tokio::test]
+async fn schema_changes_while_the_monitor_runs_are_picked_up() {
+    let p = Pipeline::new().await;
+    p.exec("DROP TABLE jobs; DROP TABLE ms_state; DROP TABLE batch_job_items;")
+        .await;
+    p.exec(&images_sql(2, T0)).await;
+    let db = p.open().await;
+    assert!(db.jobs(&query("", 10)).await.unwrap_err().is_missing());
+    // The pipeline migrates: a table appears, a column goes away.
+    p.exec(
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY, type TEXT, status TEXT, ms_path TEXT, created_at REAL);\
+         INSERT INTO jobs (type, status, created_at) VALUES ('imaging', 'running', 1.0);\
+         ALTER TABLE images DROP COLUMN noise_jy;",
+    )
+    .await;
+    assert_eq!(db.jobs(&query("", 10)).await.unwrap().rows.len(), 1);
+    let images = db.images(&query("", 10)).await.unwrap();
+    assert_eq!(images.rows.len(), 2);
+    assert_eq!(images.rows[0].noise_jy, None);
+}

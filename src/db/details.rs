@@ -43,7 +43,7 @@ fn nonempty(text: Option<String>) -> Option<String> {
 impl Db {
     /// Everything about one job; `None` when it no longer exists. `log_dir` is where the
     /// pipeline writes its JSON logs, searched for this job's MS.
-    pub async fn job_detail(
+    pub(crate) async fn job_detail_now(
         &self,
         key: &JobKey,
         log_dir: Option<&Path>,
@@ -173,7 +173,7 @@ impl Db {
     }
 
     /// Everything about one Measurement Set; parts whose table is missing are empty.
-    pub async fn ms_detail(&self, ms_path: &str) -> Result<MsDetail, DbError> {
+    pub(crate) async fn ms_detail_now(&self, ms_path: &str) -> Result<MsDetail, DbError> {
         let jobs = match self
             .jobs_ordered(
                 &ListQuery {
@@ -272,7 +272,7 @@ impl Db {
     }
 
     /// One source: its aggregate row and its newest light-curve points, oldest first.
-    pub async fn source_detail(&self, source_id: &str) -> Result<SourceDetail, DbError> {
+    pub(crate) async fn source_detail_now(&self, source_id: &str) -> Result<SourceDetail, DbError> {
         let schema = self.schema();
         let variability = if schema.has_column("variability_stats", "source_id") {
             let sql = SqlBuf::with(

@@ -45,6 +45,15 @@ impl DbError {
         matches!(self, DbError::NotFound(_) | DbError::MissingTable(_))
     }
 
+    /// A table or column is not where the schema we read said: worth re-reading it.
+    pub fn is_schema_drift(&self) -> bool {
+        match self {
+            DbError::MissingTable(_) => true,
+            DbError::Query(message) => message.contains("no such column"),
+            _ => false,
+        }
+    }
+
     /// The operator's filter or sort was wrong: show it at the prompt, do not retry.
     pub fn is_user_error(&self) -> bool {
         matches!(

@@ -88,7 +88,7 @@ pub fn image_row(row: &SqliteRow) -> ImageRow {
 
 impl Db {
     /// One page of images (default: newest `created_at` first).
-    pub async fn images(&self, q: &ListQuery) -> Result<Page<ImageRow>, DbError> {
+    pub(crate) async fn images_now(&self, q: &ListQuery) -> Result<Page<ImageRow>, DbError> {
         let schema = self.schema();
         let queries = LIST.page_queries(&schema, q)?;
         let kind = crate::db::list::resolve_sort(SORTS, LIST.sort_names, q)?
@@ -106,7 +106,7 @@ impl Db {
     }
 
     /// One image by id.
-    pub async fn image(&self, id: i64) -> Result<Option<ImageRow>, DbError> {
+    pub(crate) async fn image_now(&self, id: i64) -> Result<Option<ImageRow>, DbError> {
         let schema = self.schema();
         if !schema.has_table("images") {
             return Err(DbError::MissingTable("images".into()));

@@ -305,6 +305,9 @@ fn rank(source: JobSource) -> usize {
     DB_SOURCES.iter().position(|s| *s == source).unwrap_or(0)
 }
 
+/// The statements one source runs for a page, in order.
+pub(crate) type SourcePlan = (JobSource, Vec<SqlBuf>);
+
 /// A source's own key, compared as SQLite compares it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum KeyVal {
@@ -398,7 +401,7 @@ fn job_row(source: JobSource, r: &SqliteRow) -> Ordered {
 
 impl Db {
     /// One page of jobs from every source, newest first.
-    pub async fn jobs(&self, q: &ListQuery) -> Result<Page<JobRow>, DbError> {
+    pub(crate) async fn jobs_now(&self, q: &ListQuery) -> Result<Page<JobRow>, DbError> {
         let (rows, has_more) = self.jobs_ordered(q, None).await?;
         let next = has_more
             .then(|| {
@@ -445,7 +448,7 @@ impl Db {
         &self,
         q: &ListQuery,
         target: Option<&str>,
-    ) -> Result<(Vec<(JobSource, Vec<SqlBuf>)>, bool), DbError> {
+    ) -> Result<(Vec<SourcePlan>, bool), DbError> {
         check_fields(&q.filter, FIELD_NAMES)?;
         let descending = match &q.sort {
             None => true,

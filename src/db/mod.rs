@@ -29,7 +29,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
 use sqlx::{AssertSqlSafe, Row, Sqlite};
 
 use crate::pool::InstrumentedPool;
-use crate::snapshot::Tab;
+use crate::query::ListQuery;
+use crate::snapshot::{
+    ImageRow, JobDetail, JobKey, JobRow, MsDetail, MsRow, Page, SourceDetail, Tab,
+};
 
 pub use error::DbError;
 pub use schema::Schema;
@@ -149,6 +152,66 @@ impl Db {
         let schema = Schema::from_parts(columns, indexes);
         *self.schema.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(schema);
         Ok(())
+    }
+
+    /// One page of images (default: newest `created_at` first).
+    pub async fn images(&self, q: &ListQuery) -> Result<Page<ImageRow>, DbError> {
+        self.drift_retry(|| self.images_now(q)).await
+    }
+
+    /// One page of Measurement Sets (default: newest observation first).
+    pub async fn ms_list(&self, q: &ListQuery) -> Result<Page<MsRow>, DbError> {
+        self.drift_retry(|| self.ms_list_now(q)).await
+    }
+
+    /// One page of jobs merged from `jobs`, `ms_state` and `batch_job_items`, newest first.
+    pub async fn jobs(&self, q: &ListQuery) -> Result<Page<JobRow>, DbError> {
+        self.drift_retry(|| self.jobs_now(q)).await
+    }
+
+    /// One image by id.
+    pub async fn image(&self, id: i64) -> Result<Option<ImageRow>, DbError> {
+        self.drift_retry(|| self.image_now(id)).await
+    }
+
+    /// Everything about one job; `None` when it no longer exists. `log_dir` is where the
+    /// pipeline writes its JSON logs (`PIPELINE_LOG_DIR`), searched for the job's MS.
+    pub async fn job_detail(
+        &self,
+        key: &JobKey,
+        log_dir: Option<&Path>,
+    ) -> Result<Option<JobDetail>, DbError> {
+        self.drift_retry(|| self.job_detail_now(key, log_dir)).await
+    }
+
+    /// Everything about one Measurement Set; parts whose table is missing are empty.
+    pub async fn ms_detail(&self, ms_path: &str) -> Result<MsDetail, DbError> {
+        self.drift_retry(|| self.ms_detail_now(ms_path)).await
+    }
+
+    /// One source: its row and its newest light-curve points, oldest first.
+    pub async fn source_detail(&self, source_id: &str) -> Result<SourceDetail, DbError> {
+        self.drift_retry(|| self.source_detail_now(source_id)).await
+    }
+
+    /// Table sizes, jobs by normalised status and the last 24 h of failures, as of `now`.
+    pub async fn summary(&self, now: f64) -> Result<DbSummary, DbError> {
+        self.drift_retry(|| self.summary_now(now)).await
+    }
+
+    /// The pipeline migrates its schema while running: when a table or column we expected
+    /// is gone (or one we lacked may have appeared), read the schema again and retry once.
+    async fn drift_retry<T, Fut>(&self, run: impl Fn() -> Fut) -> Result<T, DbError>
+    where
+        Fut: Future<Output = Result<T, DbError>>,
+    {
+        match run().await {
+            Err(e) if e.is_schema_drift() => {
+                self.reload_schema().await?;
+                run().await
+            }
+            other => other,
+        }
     }
 
     /// Run one statement on a pooled connection, timing it.

@@ -88,7 +88,7 @@ pub fn ms_row(row: &SqliteRow) -> MsRow {
 
 impl Db {
     /// One page of Measurement Sets (default: newest observation first).
-    pub async fn ms_list(&self, q: &ListQuery) -> Result<Page<MsRow>, DbError> {
+    pub(crate) async fn ms_list_now(&self, q: &ListQuery) -> Result<Page<MsRow>, DbError> {
         let schema = self.schema();
         let queries = LIST.page_queries(&schema, q)?;
         let kind = crate::db::list::resolve_sort(SORTS, LIST.sort_names, q)?

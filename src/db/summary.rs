@@ -94,7 +94,7 @@ fn add_count(counts: &mut Vec<JobStatusCount>, source: JobSource, status: JobSta
 
 impl Db {
     /// The summary as of `now` (Unix seconds).
-    pub async fn summary(&self, now: f64) -> Result<DbSummary, DbError> {
+    pub(crate) async fn summary_now(&self, now: f64) -> Result<DbSummary, DbError> {
         let schema = self.schema();
         let mut tables = Vec::new();
         for table in TABLES {
@@ -165,7 +165,7 @@ impl Db {
                 .filter_map(|o| {
                     let at = o.row.finished_at.or(o.row.started_at).or(o.time);
                     at.is_some_and(|t| t >= now - FAILED_WINDOW_S)
-                        .then(|| FailedJob {
+                        .then_some(FailedJob {
                             source: o.row.key.source,
                             id: o.row.key.id,
                             kind: o.row.kind,

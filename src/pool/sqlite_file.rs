@@ -81,7 +81,7 @@ pub fn holders_in(proc_root: &Path, targets: &[PathBuf]) -> (Vec<FileHolder>, us
         let holds = fds
             .flatten()
             .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-            .any(|link| targets.iter().any(|t| *t == link));
+            .any(|link| targets.contains(&link));
         if holds {
             holders.push(FileHolder {
                 pid,
