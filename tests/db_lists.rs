@@ -508,3 +508,17 @@ async fn schema_changes_while_the_monitor_runs_are_picked_up() {
     assert_eq!(images.rows.len(), 2);
     assert_eq!(images.rows[0].noise_jy, None);
 }
+
+#[tokio::test]
+async fn an_index_the_pipeline_adds_on_ms_state_transitions_is_used() {
+    let p = Pipeline::new().await;
+    p.exec("CREATE INDEX idx_ms_state_transition ON ms_state(transition_time)")
+        .await;
+    let db = p.open().await;
+    let plan = db.query_plan(Tab::Jobs, &query("", 200)).await.unwrap();
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("ms_state USING INDEX idx_ms_state_transition")),
+        "{plan:?}"
+    );
+}

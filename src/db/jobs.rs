@@ -111,7 +111,13 @@ pub(crate) fn source_sql(source: JobSource, s: &Schema) -> Option<SourceSql> {
                 from: "ms_state".into(),
                 key: key.clone(),
                 key_kind: ValueKind::Text,
-                time: sql::coalesce(&[transition.clone(), s.col("ms_state", "", "created_at")]),
+                // The bare column (not a COALESCE) so an index on it, should the pipeline
+                // add one, serves the order; every transition sets it.
+                time: if transition != "NULL" {
+                    transition.clone()
+                } else {
+                    s.col("ms_state", "", "created_at")
+                },
                 kind: state.clone(),
                 target: key.clone(),
                 error: s.col("ms_state", "", "error_message"),
