@@ -116,3 +116,27 @@ async fn a_truncated_database_is_not_a_database() {
     let err = result.expect_err("a truncated file cannot be read whole");
     assert!(matches!(err, DbError::NotADatabase { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn the_database_and_its_futures_go_to_other_tasks() {
+    let p = Pipeline::new().await;
+    p.exec(&images_sql(2, 1_761_000_000.0)).await;
+    let db = p.open().await;
+    let (a, b) = (db.clone(), db.clone());
+    let images =
+        tokio::spawn(async move { a.images(&ListQuery::default()).await.map(|p| p.rows.len()) });
+    let jobs = tokio::spawn(async move {
+        let mut agg = contimg_monitor::db::SourceAggregate::new();
+        b.refresh_sources(&mut agg).await?;
+        b.jobs(&ListQuery::default()).await?;
+        b.summary(0.0).await.map(|s| s.tables.len())
+    });
+    assert_eq!(images.await.unwrap().unwrap(), 2);
+    assert!(jobs.await.unwrap().unwrap() > 0);
+    // A request for an absurd page size is served as a bounded page.
+    let huge = ListQuery {
+        limit: usize::MAX,
+        ..ListQuery::default()
+    };
+    assert_eq!(db.images(&huge).await.unwrap().rows.len(), 2);
+}

@@ -85,6 +85,13 @@ impl DbError {
                         path: path.to_path_buf(),
                         reason: message,
                     }
+                } else if lower.contains("unable to open database file") {
+                    // mode=ro must create `<db>-shm` when no writer has the file open.
+                    DbError::Query(format!(
+                        "{message} (a read-only reader must be able to create {}-shm when the \
+                         pipeline is not running: is its directory writable?)",
+                        path.display()
+                    ))
                 } else if let Some(table) = lower
                     .split("no such table: ")
                     .nth(1)

@@ -432,7 +432,7 @@ impl Db {
         target: Option<&str>,
     ) -> Result<(Vec<Ordered>, bool), DbError> {
         let (plans, descending) = self.job_queries(q, target)?;
-        let limit = q.limit.max(1);
+        let limit = crate::db::page_limit(q.limit);
         let mut merged = Vec::new();
         let mut any_more = false;
         for (source, queries) in plans {

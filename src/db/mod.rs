@@ -249,7 +249,8 @@ impl Db {
         queries: Vec<SqlBuf>,
         limit: usize,
     ) -> Result<(Vec<SqliteRow>, bool), DbError> {
-        let wanted = limit.max(1) + 1;
+        let limit = page_limit(limit);
+        let wanted = limit + 1;
         let mut rows = Vec::new();
         for mut query in queries {
             let remaining = wanted - rows.len();
@@ -260,8 +261,8 @@ impl Db {
             query.bind(Bind::Int(remaining as i64));
             rows.extend(self.fetch(what, query).await?);
         }
-        let has_more = rows.len() > limit.max(1);
-        rows.truncate(limit.max(1));
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
         Ok((rows, has_more))
     }
 
@@ -272,6 +273,14 @@ impl Db {
             .first()
             .and_then(|r| r.try_get::<Option<i64>, _>(0).ok().flatten()))
     }
+}
+
+/// Most rows one page returns, whatever the request says: a page is what a screen shows.
+pub const MAX_PAGE_ROWS: usize = 10_000;
+
+/// The page size actually served for a requested `limit`.
+pub fn page_limit(limit: usize) -> usize {
+    limit.clamp(1, MAX_PAGE_ROWS)
 }
 
 /// Refuse what is clearly not an SQLite database before SQLite gives a vaguer error.

@@ -24,7 +24,7 @@ impl Db {
         let mut lines = Vec::new();
         for mut statement in statements {
             statement.push(" LIMIT ?");
-            statement.bind(Bind::Int(q.limit.max(1) as i64 + 1));
+            statement.bind(Bind::Int(crate::db::page_limit(q.limit) as i64 + 1));
             let explain = SqlBuf::with(
                 format!("EXPLAIN QUERY PLAN {}", statement.text),
                 statement.binds,

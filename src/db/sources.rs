@@ -279,7 +279,7 @@ impl SourceAggregate {
                 })
             }
         };
-        let limit = q.limit.max(1);
+        let limit = crate::db::page_limit(q.limit);
         let rest = &matching[start..];
         let rows: Vec<SourceRow> = rest
             .iter()
