@@ -443,8 +443,16 @@ async fn a_database_without_jobs_and_photometry_keeps_the_other_tabs() {
     p.exec("DROP TABLE jobs; DROP TABLE photometry;").await;
     let db = p.open().await;
     assert_eq!(db.images(&query("", 10)).await.unwrap().rows.len(), 2);
-    // ms_state and batch items still feed the Jobs tab.
+    // ms_state and batch items still feed the Jobs tab, which can say `jobs` is absent.
     assert!(db.jobs(&query("", 10)).await.is_ok());
+    assert_eq!(
+        db.job_sources(),
+        vec![JobSource::MsState, JobSource::BatchItem]
+    );
+    // Without photometry the Sources tab reads the (here empty) `sources` table.
+    let mut agg = contimg_monitor::db::SourceAggregate::new();
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert!(agg.is_empty() && agg.progress().is_complete());
     p.exec("DROP TABLE ms_state; DROP TABLE batch_job_items; DROP TABLE images;")
         .await;
     db.reload_schema().await.unwrap();

@@ -341,7 +341,8 @@ fn cmp_desc(a: &Ordered, b: &Ordered) -> Ordering {
         .then_with(|| b.key.cmp(&a.key))
 }
 
-/// Where a cursor puts each source: `None` when nothing of that source comes after it.
+/// Where a cursor of the merged list puts one source: strictly after the cursor's row for
+/// its own source; for the others, at equal times, before or after by source rank.
 fn after_for(source: &SourceSql, cursor: &Cursor, descending: bool) -> Result<After, DbError> {
     let bad = || DbError::BadValue {
         field: "cursor".into(),
@@ -406,6 +407,16 @@ fn job_row(source: JobSource, r: &SqliteRow) -> Ordered {
 }
 
 impl Db {
+    /// The job sources this database has (a missing table is skipped, not an error): the UI
+    /// can say which are absent.
+    pub fn job_sources(&self) -> Vec<JobSource> {
+        let schema = self.schema();
+        DB_SOURCES
+            .into_iter()
+            .filter(|s| source_sql(*s, &schema).is_some())
+            .collect()
+    }
+
     /// One page of jobs from every source, newest first.
     pub(crate) async fn jobs_now(&self, q: &ListQuery) -> Result<Page<JobRow>, DbError> {
         let (rows, has_more) = self.jobs_ordered(q, None).await?;

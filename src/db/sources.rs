@@ -409,6 +409,16 @@ impl Db {
     /// per call), and re-read variability figures and names. Without `photometry`, the
     /// `sources` table stands in.
     pub async fn refresh_sources(&self, agg: &mut SourceAggregate) -> Result<(), DbError> {
+        match self.refresh_sources_now(agg).await {
+            Err(e) if e.is_schema_drift() => {
+                self.reload_schema().await?;
+                self.refresh_sources_now(agg).await
+            }
+            other => other,
+        }
+    }
+
+    async fn refresh_sources_now(&self, agg: &mut SourceAggregate) -> Result<(), DbError> {
         let schema = self.schema();
         if !schema.has_table("photometry") {
             return self.sources_table_fallback(&schema, agg).await;
