@@ -127,6 +127,8 @@ impl Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Context {
     Global,
+    /// Moving a selection or scrolling: shared by lists, detail panes and the Pool tab.
+    Move,
     /// Any of the four list tabs.
     List,
     /// The Jobs list only.
@@ -140,8 +142,9 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 7] = [
         Context::Global,
+        Context::Move,
         Context::List,
         Context::Jobs,
         Context::Detail,
@@ -152,6 +155,7 @@ impl Context {
     pub fn title(self) -> &'static str {
         match self {
             Context::Global => "Everywhere",
+            Context::Move => "Moving",
             Context::List => "Lists",
             Context::Jobs => "Jobs list",
             Context::Detail => "Detail pane",
@@ -164,10 +168,11 @@ impl Context {
     pub fn chain(self) -> &'static [Context] {
         match self {
             Context::Global => &[Context::Global],
-            Context::List => &[Context::List, Context::Global],
-            Context::Jobs => &[Context::Jobs, Context::List, Context::Global],
-            Context::Detail => &[Context::Detail, Context::Global],
-            Context::Pool => &[Context::Pool, Context::Global],
+            Context::Move => &[Context::Move, Context::Global],
+            Context::List => &[Context::List, Context::Move, Context::Global],
+            Context::Jobs => &[Context::Jobs, Context::List, Context::Move, Context::Global],
+            Context::Detail => &[Context::Detail, Context::Move, Context::Global],
+            Context::Pool => &[Context::Pool, Context::Move, Context::Global],
             // Typing must not quit or switch tabs: nothing global applies.
             Context::FilterInput => &[Context::FilterInput],
         }
@@ -408,7 +413,7 @@ impl Default for Keymap {
                     A::Bottom,
                     vec![k('G'), code(KeyCode::End)],
                     ctx,
-                    "go to the bottom (loads more rows)",
+                    "go to the bottom",
                     None,
                 ),
             ]
@@ -451,33 +456,33 @@ impl Default for Keymap {
                 A::Freeze,
                 vec![k('p')],
                 C::Global,
-                "freeze the screen (data keeps arriving; p again shows the newest)",
+                "freeze; again: show newest",
                 Some("freeze"),
             ),
             b(
                 A::SlowerRefresh,
                 vec![k('+')],
                 C::Global,
-                "refresh less often (longer interval)",
+                "refresh less often",
                 None,
             ),
             b(
                 A::FasterRefresh,
                 vec![k('-')],
                 C::Global,
-                "refresh more often (shorter interval)",
+                "refresh more often",
                 None,
             ),
             b(
                 A::ToggleLog,
                 vec![k('L')],
                 C::Global,
-                "show or hide the monitor's own log",
+                "show the monitor's own log",
                 None,
             ),
             b(A::Refresh, vec![k('r')], C::Global, "refresh now", None),
         ];
-        bindings.extend(movement(C::List));
+        bindings.extend(movement(C::Move));
         bindings.extend([
             b(
                 A::Open,
@@ -490,7 +495,7 @@ impl Default for Keymap {
                 A::Filter,
                 vec![k('/')],
                 C::List,
-                "filter: words, field:value, !negates",
+                "filter: word field:value !not",
                 Some("filter"),
             ),
             b(
@@ -511,31 +516,30 @@ impl Default for Keymap {
                 A::FailedOnly,
                 vec![k('f')],
                 C::Jobs,
-                "show failed jobs only (toggles status:failed)",
+                "failed only (status:failed)",
                 Some("failed"),
             ),
         ]);
-        bindings.extend(movement(C::Detail));
         bindings.extend([
             b(
                 A::Back,
                 vec![code(KeyCode::Esc)],
                 C::Detail,
-                "close the detail pane",
+                "close / go back",
                 Some("back"),
             ),
             b(
                 A::JumpMs,
                 vec![k('m')],
                 C::Detail,
-                "jump to the Measurement Set of this job or image",
+                "jump to the job's/image's MS",
                 Some("→MS"),
             ),
             b(
                 A::JumpImage,
                 vec![k('i')],
                 C::Detail,
-                "jump to an image of this MS or source",
+                "jump to an image of it",
                 Some("→image"),
             ),
             b(
@@ -546,7 +550,6 @@ impl Default for Keymap {
                 Some("→job"),
             ),
         ]);
-        bindings.extend(movement(C::Pool));
         bindings.extend([
             b(
                 A::FilterApply,
