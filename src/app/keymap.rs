@@ -495,7 +495,7 @@ impl Default for Keymap {
                 A::Filter,
                 vec![k('/')],
                 C::List,
-                "filter: word field:value !not",
+                "filter (field:value, !not)",
                 Some("filter"),
             ),
             b(
@@ -532,7 +532,7 @@ impl Default for Keymap {
                 A::JumpMs,
                 vec![k('m')],
                 C::Detail,
-                "jump to the job's/image's MS",
+                "jump to its Measurement Set",
                 Some("→MS"),
             ),
             b(

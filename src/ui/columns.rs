@@ -89,6 +89,21 @@ pub fn clip(text: &str, width: u16) -> String {
     out
 }
 
+/// Keep the end of `text` (the informative part of a path), marking the cut with `…`.
+pub fn clip_left(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::from("…");
+    out.extend(text.chars().skip(count - (width - 1)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +137,6 @@ mod tests {
         assert_eq!(clip("abcdef", 4), "abc…");
         assert_eq!(clip("abc", 4), "abc");
         assert_eq!(clip("abc", 0), "");
+        assert_eq!(clip_left("/data/db/pipeline.sqlite3", 10), "…e.sqlite3");
     }
 }

@@ -10,7 +10,7 @@ use tui_logger::TuiLoggerWidget;
 use crate::app::App;
 use crate::snapshot::Tab;
 use crate::text::{fmt_duration, fmt_utc, sanitize_line};
-use crate::ui::columns::clip;
+use crate::ui::columns::clip_left;
 use crate::ui::theme::Theme;
 use crate::ui::{footer, help, lists, panes, preview, status};
 
@@ -73,13 +73,11 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
     );
 }
 
-/// Left: name, database, frozen badge, refresh interval. Right: the clock (UTC).
-pub fn title_spans(app: &App) -> Vec<Span<'static>> {
+/// Left: name, frozen badge, refresh interval, then the database label cut from the left
+/// to what is left of `width`. The clock is drawn separately on the right.
+pub fn title_spans(app: &App, width: u16) -> Vec<Span<'static>> {
     let theme = Theme::new(app.cfg.no_color);
-    let mut spans = vec![
-        Span::styled(" contimg-monitor ", theme.title()),
-        Span::styled(clip(&sanitize_line(&app.cfg.db_label), 48), theme.base()),
-    ];
+    let mut spans = vec![Span::styled(" contimg-monitor ", theme.title())];
     if let Some(frozen) = &app.frozen {
         let waiting = frozen.buffer.pending_count();
         spans.push(Span::raw(" "));
@@ -95,19 +93,32 @@ pub fn title_spans(app: &App) -> Vec<Span<'static>> {
         }
     }
     spans.push(Span::styled(
-        format!("  every {}", fmt_duration(app.refresh.as_secs_f64())),
+        format!(" every {} ", fmt_duration(app.refresh.as_secs_f64())),
         theme.muted(),
     ));
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let left = usize::from(width).saturating_sub(used + 2);
+    let label = clip_left(&sanitize_line(&app.cfg.db_label), left as u16);
+    spans.push(Span::styled(format!(" {label}"), theme.base()));
     spans
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, app: &App) {
     let theme = Theme::new(app.cfg.no_color);
-    let clock = format!("{} UTC ", fmt_utc(app.now));
+    // The date matters less than the time on a narrow screen.
+    let full = fmt_utc(app.now);
+    let clock = if area.width >= 100 {
+        format!("{full} UTC ")
+    } else {
+        format!("{} UTC ", full.get(11..).unwrap_or(&full))
+    };
     let clock_width = clock.chars().count() as u16;
     let [left, right] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(clock_width)]).areas(area);
-    frame.render_widget(Paragraph::new(Line::from(title_spans(app))), left);
+    frame.render_widget(
+        Paragraph::new(Line::from(title_spans(app, left.width))),
+        left,
+    );
     frame.render_widget(
         Paragraph::new(Span::styled(clock, theme.muted())).right_aligned(),
         right,
@@ -172,11 +183,14 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
+    // The health of the sources comes first; filter and sort get what is left.
+    let left = status::status_line(app);
     let right = status::query_line(app);
-    let right_width = (right.width() as u16).min(area.width / 2);
+    let free = area.width.saturating_sub(left.width() as u16 + 1);
+    let right_width = (right.width() as u16).min(free);
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width)]).areas(area);
-    frame.render_widget(Paragraph::new(status::status_line(app)), left_area);
+    frame.render_widget(Paragraph::new(left), left_area);
     frame.render_widget(Paragraph::new(right), right_area);
 }
 

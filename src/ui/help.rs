@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::ui::columns::clip;
 use crate::ui::theme::Theme;
 
-const KEYS_WIDTH: usize = 12;
+const KEYS_WIDTH: usize = 10;
 
 /// Help lines: a heading per context, then `keys  what they do`.
 pub fn help_lines(app: &App, column_width: u16) -> Vec<Line<'static>> {
@@ -35,8 +35,16 @@ pub fn help_lines(app: &App, column_width: u16) -> Vec<Line<'static>> {
 
 pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     let theme = Theme::new(app.cfg.no_color);
-    let width = area.width.saturating_sub(2).min(120);
-    let height = area.height.saturating_sub(1);
+    // As many columns as needed for everything to fit, up to three, each at most 44 wide.
+    let total = help_lines(app, area.width).len();
+    let max_inner_height = area.height.saturating_sub(3).max(1);
+    let columns = (1..=3u16)
+        .find(|n| total.div_ceil(usize::from(*n)) <= usize::from(max_inner_height))
+        .unwrap_or(3);
+    let column_width = (area.width.saturating_sub(4) / columns).min(44);
+    let per_column = total.div_ceil(usize::from(columns)).max(1);
+    let width = (column_width * columns + 2).min(area.width);
+    let height = (per_column as u16 + 2).min(area.height.saturating_sub(1));
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     let block = Block::default()
@@ -47,14 +55,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    // As many columns as needed for everything to fit, up to three.
-    let total = help_lines(app, inner.width).len();
-    let columns = (1..=3u16)
-        .find(|n| total.div_ceil(usize::from(*n)) <= usize::from(inner.height))
-        .unwrap_or(3);
-    let column_width = inner.width / columns;
     let lines = help_lines(app, column_width.saturating_sub(1));
-    let per_column = lines.len().div_ceil(usize::from(columns)).max(1);
     let areas = Layout::horizontal(vec![Constraint::Length(column_width); usize::from(columns)])
         .split(inner);
     for (chunk, column_area) in lines.chunks(per_column).zip(areas.iter()) {

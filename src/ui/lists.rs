@@ -210,6 +210,23 @@ pub fn file_name(path: &str) -> &str {
     path.rsplit('/').find(|p| !p.is_empty()).unwrap_or(path)
 }
 
+/// An image path without its directory and `.fits` (every image is FITS).
+pub fn image_name(path: &str) -> &str {
+    let name = file_name(path);
+    name.strip_suffix(".fits").unwrap_or(name)
+}
+
+/// An MS path as its group id (`…/2025-10-21T14:23:19.ms` → `2025-10-21T14:23:19`).
+pub fn ms_name(path: &str) -> &str {
+    let name = file_name(path);
+    name.strip_suffix(".ms").unwrap_or(name)
+}
+
+/// `hh:mm:ss.ss ±dd:mm:ss.s` when both coordinates are known.
+pub fn position(ra: Option<f64>, dec: Option<f64>) -> Option<String> {
+    Some(format!("{} {}", fmt_ra(ra?), fmt_dec(dec?)))
+}
+
 fn text(s: &str, style: Style) -> CellText {
     (sanitize_line(s), style)
 }
@@ -230,16 +247,15 @@ fn time_cell(unix: Option<f64>, theme: Theme) -> CellText {
 
 // ----- Images --------------------------------------------------------------------------
 
-pub const IMAGE_COLUMNS: [Column; 10] = [
+pub const IMAGE_COLUMNS: [Column; 9] = [
     Column::new("ID", 6, 4, 4).right(),
     Column::new("Created", 11, 11, 1),
     Column::new("Type", 6, 5, 2),
-    Column::new("Image", 44, 16, 0).fill(),
-    Column::new("Beam″", 12, 10, 1),
+    Column::new("Image", 36, 24, 0).fill(),
+    Column::new("Beam″", 11, 10, 1),
     Column::new("Cell″", 6, 5, 3).right(),
-    Column::new("RA", 11, 11, 3),
-    Column::new("Dec", 11, 11, 3),
-    Column::new("GHz", 6, 5, 4).right(),
+    Column::new("GHz", 7, 6, 3).right(),
+    Column::new("Centre (RA Dec)", 24, 24, 4),
     Column::new("Noise", 10, 9, 5).right(),
 ];
 
@@ -256,8 +272,8 @@ pub struct Sourced {
 pub struct ImageMeta {
     pub beam: Option<Sourced>,
     pub cell: Option<Sourced>,
-    pub ra: Option<Sourced>,
-    pub dec: Option<Sourced>,
+    /// RA and Dec together: they come from the same place.
+    pub centre: Option<Sourced>,
     pub freq_ghz: Option<Sourced>,
 }
 
@@ -290,13 +306,9 @@ pub fn image_meta(row: &ImageRow, header: Option<&HeaderSummary>) -> ImageMeta {
             row.cellsize_arcsec.map(|c| format!("{c:.2}")),
             h.and_then(|h| h.cell_arcsec).map(|c| format!("{c:.2}")),
         ),
-        ra: pick(
-            row.center_ra_deg.map(fmt_ra),
-            h.and_then(|h| h.centre_ra_deg).map(fmt_ra),
-        ),
-        dec: pick(
-            row.center_dec_deg.map(fmt_dec),
-            h.and_then(|h| h.centre_dec_deg).map(fmt_dec),
+        centre: pick(
+            position(row.center_ra_deg, row.center_dec_deg),
+            h.and_then(|h| position(h.centre_ra_deg, h.centre_dec_deg)),
         ),
         freq_ghz: pick(
             row.freq_ghz.map(|f| format!("{f:.3}")),
@@ -328,12 +340,11 @@ pub fn image_cells(
         (row.id.to_string(), theme.muted()),
         time_cell(row.created_at, theme),
         opt_text(row.kind.as_deref(), theme.base()),
-        text(file_name(&row.path), theme.base()),
+        text(image_name(&row.path), theme.base()),
         sourced(meta.beam),
         sourced(meta.cell),
-        sourced(meta.ra),
-        sourced(meta.dec),
         sourced(meta.freq_ghz),
+        sourced(meta.centre),
         match row.noise_jy {
             Some(n) => (fmt_flux_jy(n), theme.base()),
             None => ("-".into(), theme.muted()),
@@ -344,12 +355,11 @@ pub fn image_cells(
 
 // ----- Sources -------------------------------------------------------------------------
 
-pub const SOURCE_COLUMNS: [Column; 9] = [
-    Column::new("Source", 24, 14, 0).fill(),
-    Column::new("RA", 11, 11, 2),
-    Column::new("Dec", 11, 11, 2),
+pub const SOURCE_COLUMNS: [Column; 8] = [
+    Column::new("Source", 24, 21, 0).fill(),
+    Column::new("Position (RA Dec)", 24, 23, 3),
     Column::new("N", 5, 3, 1).right(),
-    Column::new("Latest", 10, 9, 1).right(),
+    Column::new("Latest", 10, 10, 1).right(),
     Column::new("NVSS mJy", 8, 8, 3).right(),
     Column::new("Last seen", 11, 11, 2),
     Column::new("χ²ν", 6, 5, 4).right(),
@@ -366,11 +376,7 @@ pub fn source_cells(row: &SourceRow, theme: Theme) -> Vec<CellText> {
     vec![
         text(name, theme.base()),
         (
-            row.ra_deg.map(fmt_ra).unwrap_or_else(|| "-".into()),
-            theme.base(),
-        ),
-        (
-            row.dec_deg.map(fmt_dec).unwrap_or_else(|| "-".into()),
+            position(row.ra_deg, row.dec_deg).unwrap_or_else(|| "-".into()),
             theme.base(),
         ),
         (row.detections.to_string(), theme.base()),
@@ -393,15 +399,15 @@ pub fn source_cells(row: &SourceRow, theme: Theme) -> Vec<CellText> {
 // ----- Jobs ----------------------------------------------------------------------------
 
 pub const JOB_COLUMNS: [Column; 9] = [
-    Column::new("Status", 11, 9, 0),
-    Column::new("Src", 8, 5, 3),
-    Column::new("ID", 10, 6, 4),
+    Column::new("Status", 9, 9, 0),
+    Column::new("Src", 8, 8, 4),
+    Column::new("ID", 10, 6, 5),
     Column::new("Type", 14, 8, 1),
-    Column::new("Target", 24, 12, 2),
+    Column::new("Target", 19, 19, 1),
     Column::new("Created", 11, 11, 2),
-    Column::new("Took", 7, 6, 1).right(),
-    Column::new("Try", 5, 3, 5).right(),
-    Column::new("Error", 30, 10, 1).fill(),
+    Column::new("Took", 6, 6, 2).right(),
+    Column::new("Try", 3, 3, 5).right(),
+    Column::new("Error", 40, 12, 1).fill(),
 ];
 
 /// Status text that reads without colour: a symbol and the word.
@@ -430,7 +436,7 @@ pub fn job_cells(row: &JobRow, now: f64, theme: Theme) -> Vec<CellText> {
         (row.key.source.name().to_string(), theme.muted()),
         text(&row.key.id, theme.muted()),
         opt_text(row.kind.as_deref(), theme.base()),
-        opt_text(row.target.as_deref().map(file_name), theme.base()),
+        opt_text(row.target.as_deref().map(ms_name), theme.base()),
         time_cell(row.created_at, theme),
         (
             row.duration(now)
@@ -445,22 +451,21 @@ pub fn job_cells(row: &JobRow, now: f64, theme: Theme) -> Vec<CellText> {
 
 // ----- MS ------------------------------------------------------------------------------
 
-pub const MS_COLUMNS: [Column; 9] = [
-    Column::new("Measurement Set", 24, 16, 0).fill(),
-    Column::new("Status", 10, 8, 0),
-    Column::new("Stage", 17, 10, 1),
+pub const MS_COLUMNS: [Column; 8] = [
+    Column::new("Measurement Set", 19, 19, 0),
+    Column::new("Status", 12, 10, 0),
+    Column::new("Stage", 17, 11, 1),
     Column::new("Cal", 3, 3, 3),
-    Column::new("Field", 12, 6, 5),
+    Column::new("Field", 12, 6, 5).fill(),
     Column::new("Mid (UTC)", 11, 11, 1),
-    Column::new("RA", 11, 11, 4),
-    Column::new("Dec", 11, 11, 4),
-    Column::new("Updated", 8, 7, 2).right(),
+    Column::new("Pointing (RA Dec)", 24, 23, 4),
+    Column::new("Age", 7, 6, 2).right(),
 ];
 
 pub fn ms_cells(row: &MsRow, now: f64, theme: Theme) -> Vec<CellText> {
     let status = row.status.as_deref().unwrap_or("-");
     vec![
-        text(file_name(&row.path), theme.base()),
+        text(ms_name(&row.path), theme.base()),
         text(status, theme.text_status(status)),
         opt_text(row.stage.as_deref(), theme.base()),
         (
@@ -474,20 +479,12 @@ pub fn ms_cells(row: &MsRow, now: f64, theme: Theme) -> Vec<CellText> {
         opt_text(row.field_name.as_deref(), theme.base()),
         time_cell(row.mid_mjd.map(mjd_to_unix), theme),
         (
-            row.pointing_ra_deg
-                .map(fmt_ra)
-                .unwrap_or_else(|| "-".into()),
-            theme.base(),
-        ),
-        (
-            row.pointing_dec_deg
-                .map(fmt_dec)
-                .unwrap_or_else(|| "-".into()),
+            position(row.pointing_ra_deg, row.pointing_dec_deg).unwrap_or_else(|| "-".into()),
             theme.base(),
         ),
         (
             row.stage_updated_at
-                .map(|t| format!("{} ago", fmt_duration((now - t).max(0.0))))
+                .map(|t| fmt_duration((now - t).max(0.0)))
                 .unwrap_or_else(|| "-".into()),
             theme.base(),
         ),
