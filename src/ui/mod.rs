@@ -1,1 +1,3 @@
 //! (filled in by its owner)
+pub mod detail;
+

@@ -1,0 +1,134 @@
+//! The panes as an operator sees them, at 80x24 and 120x40, without colour.
+
+mod panes_fixtures;
+
+use contimg_monitor::ui::detail::{
+    HeaderLoad, HeaderViewState, JobPaneState, Theme, render_fits_header, render_header_preview,
+    render_job_detail,
+};
+use panes_fixtures::*;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+const PLAIN: Theme = Theme { no_color: true };
+
+#[test]
+fn a_failed_jobs_traceback_is_on_the_first_screen() {
+    let job = failed_job();
+    for (w, h) in SIZES {
+        let buf = draw(w, h, |f| {
+            render_job_detail(f, f.area(), &job, &JobPaneState::default(), T0 + 3600.0, &PLAIN)
+        });
+        let text = buffer_text(&buf);
+        assert!(text.contains("FAILED"), "{text}");
+        if h >= 40 {
+            assert!(text.contains("Traceback (most recent call last):"), "{text}");
+            assert!(text.contains("FileNotFoundError: [Errno 2]"), "{text}");
+        }
+        insta::assert_snapshot!(format!("failed_job_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn the_job_pane_scrolls_to_the_end_of_a_long_log() {
+    let job = failed_job();
+    let mut st = JobPaneState::default();
+    let draw_it = |st: &JobPaneState| {
+        buffer_text(&draw(80, 24, |f| {
+            render_job_detail(f, f.area(), &job, st, T0, &PLAIN)
+        }))
+    };
+    draw_it(&st);
+    st.scroll_bottom();
+    let end = draw_it(&st);
+    assert!(end.contains("worker imaging-1"), "{end}");
+    st.page_up();
+    let before = draw_it(&st);
+    assert!(!before.contains("worker imaging-1"), "{before}");
+}
+
+#[test]
+fn escape_sequences_in_a_jobs_logs_never_reach_the_screen() {
+    let job = job_with_escapes();
+    for (w, h) in SIZES {
+        let buf = draw(w, h, |f| {
+            render_job_detail(f, f.area(), &job, &JobPaneState::default(), T0, &PLAIN)
+        });
+        let text = buffer_text(&buf);
+        assert!(!text.contains('\x1b'), "{text:?}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains("␛[2J"), "{text}");
+        insta::assert_snapshot!(format!("job_with_escapes_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn a_fits_header_in_parsed_and_raw_views() {
+    let doc = header_doc();
+    let mut st = HeaderViewState::default();
+    for (w, h) in SIZES {
+        let text = buffer_text(&draw(w, h, |f| {
+            render_fits_header(f, f.area(), Ok(&doc), &st, &PLAIN)
+        }));
+        assert!(text.contains("12.3″ x 9.8″ @ 45.0°"), "{text}");
+        assert!(text.contains("12:30:00.00 +42:03:07.2"), "{text}");
+        insta::assert_snapshot!(format!("fits_parsed_{w}x{h}"), text);
+    }
+    st.toggle_raw();
+    for (w, h) in SIZES {
+        let text = buffer_text(&draw(w, h, |f| {
+            render_fits_header(f, f.area(), Ok(&doc), &st, &PLAIN)
+        }));
+        insta::assert_snapshot!(format!("fits_raw_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn a_fits_search_jumps_to_the_match_below_the_fold() {
+    let doc = header_doc();
+    let mut st = HeaderViewState::default();
+    st.set_search("history");
+    let text = buffer_text(&draw(80, 24, |f| {
+        render_fits_header(f, f.area(), Ok(&doc), &st, &PLAIN)
+    }));
+    assert!(text.contains("imaged by dsa110-contimg"), "{text}");
+    assert!(text.contains("/history 1/2"), "{text}");
+}
+
+#[test]
+fn a_fits_file_with_two_hdus_shows_tabs() {
+    let doc = two_hdu_doc();
+    let mut st = HeaderViewState::default();
+    st.next_hdu(&doc);
+    let text = buffer_text(&draw(80, 24, |f| {
+        render_fits_header(f, f.area(), Ok(&doc), &st, &PLAIN)
+    }));
+    assert!(text.contains("1 BINTABLE AIPS CC"), "{text}");
+    assert!(text.contains("XTENSION"), "{text}");
+}
+
+#[test]
+fn an_unreadable_fits_file_shows_its_reason_in_one_line() {
+    let err = fits_error();
+    for (w, h) in SIZES {
+        let text = buffer_text(&draw(w, h, |f| {
+            render_fits_header(f, f.area(), Err(&err), &HeaderViewState::default(), &PLAIN)
+        }));
+        assert!(text.contains("truncated or corrupt FITS file"), "{text}");
+        insta::assert_snapshot!(format!("fits_error_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn the_header_preview_shows_loading_error_and_summary() {
+    let doc = header_doc();
+    let err = fits_error();
+    let preview = |load: HeaderLoad<'_>| {
+        buffer_text(&draw(40, 16, |f| {
+            render_header_preview(f, f.area(), load, &PLAIN)
+        }))
+    };
+    assert!(preview(HeaderLoad::Loading).contains("reading header"));
+    assert!(preview(HeaderLoad::Failed(&err)).contains("Cannot read header"));
+    let text = preview(HeaderLoad::Loaded(&doc));
+    insta::assert_snapshot!("fits_preview_40x16", text);
+}
