@@ -6,6 +6,7 @@ use contimg_monitor::ui::detail::{
     HeaderLoad, HeaderViewState, JobPaneState, Theme, render_fits_header, render_header_preview,
     render_job_detail,
 };
+use contimg_monitor::ui::pool::{PoolTabState, render_pool_tab};
 use panes_fixtures::*;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -131,4 +132,34 @@ fn the_header_preview_shows_loading_error_and_summary() {
     assert!(preview(HeaderLoad::Failed(&err)).contains("Cannot read header"));
     let text = preview(HeaderLoad::Loaded(&doc));
     insta::assert_snapshot!("fits_preview_40x16", text);
+}
+
+#[test]
+fn the_pool_tab_shows_a_saturated_pool_and_who_holds_the_database() {
+    let snap = pool_snapshot();
+    let mut st = PoolTabState::default();
+    st.select_next(&snap);
+    for (w, h) in SIZES {
+        let text = buffer_text(&draw(w, h, |f| {
+            render_pool_tab(f, f.area(), &snap, &st, T0, &PLAIN)
+        }));
+        assert!(text.contains("SATURATED"), "{text}");
+        assert!(text.contains("BUSY"), "{text}");
+        assert!(
+            text.contains("3 processes not readable (run as the pipeline user to see them)"),
+            "{text}"
+        );
+        assert!(text.contains("peak 10 in use + 7 waiting"), "{text}");
+        insta::assert_snapshot!(format!("pool_tab_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn an_empty_pool_tab_says_so() {
+    let snap = contimg_monitor::snapshot::PoolSnapshot::default();
+    let text = buffer_text(&draw(80, 24, |f| {
+        render_pool_tab(f, f.area(), &snap, &PoolTabState::default(), T0, &PLAIN)
+    }));
+    assert!(text.contains("No pools registered yet."), "{text}");
+    assert!(text.contains("No SQLite database watched."), "{text}");
 }

@@ -1,3 +1,3 @@
 //! (filled in by its owner)
 pub mod detail;
-
+pub mod pool;
