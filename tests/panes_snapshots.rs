@@ -17,12 +17,22 @@ fn a_failed_jobs_traceback_is_on_the_first_screen() {
     let job = failed_job();
     for (w, h) in SIZES {
         let buf = draw(w, h, |f| {
-            render_job_detail(f, f.area(), &job, &JobPaneState::default(), T0 + 3600.0, &PLAIN)
+            render_job_detail(
+                f,
+                f.area(),
+                &job,
+                &JobPaneState::default(),
+                T0 + 3600.0,
+                &PLAIN,
+            )
         });
         let text = buffer_text(&buf);
         assert!(text.contains("FAILED"), "{text}");
         if h >= 40 {
-            assert!(text.contains("Traceback (most recent call last):"), "{text}");
+            assert!(
+                text.contains("Traceback (most recent call last):"),
+                "{text}"
+            );
             assert!(text.contains("FileNotFoundError: [Errno 2]"), "{text}");
         }
         insta::assert_snapshot!(format!("failed_job_{w}x{h}"), text);
@@ -56,7 +66,10 @@ fn escape_sequences_in_a_jobs_logs_never_reach_the_screen() {
         });
         let text = buffer_text(&buf);
         assert!(!text.contains('\x1b'), "{text:?}");
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
         assert!(text.contains("␛[2J"), "{text}");
         insta::assert_snapshot!(format!("job_with_escapes_{w}x{h}"), text);
     }
@@ -162,4 +175,40 @@ fn an_empty_pool_tab_says_so() {
     }));
     assert!(text.contains("No pools registered yet."), "{text}");
     assert!(text.contains("No SQLite database watched."), "{text}");
+}
+
+#[test]
+fn an_ms_detail_shows_its_state_and_its_lists() {
+    use contimg_monitor::ui::detail::{MsPaneState, render_ms_detail};
+    let d = ms_detail();
+    let mut st = MsPaneState::default();
+    st.next_section();
+    st.select_next(&d);
+    for (w, h) in SIZES {
+        let text = buffer_text(&draw(w, h, |f| {
+            render_ms_detail(f, f.area(), &d, &st, T0 + 3600.0, &PLAIN)
+        }));
+        assert!(text.contains("retries 2/3"), "{text}");
+        assert!(text.contains("wsclean exited with status 1"), "{text}");
+        assert!(text.contains("Jobs (2)"), "{text}");
+        insta::assert_snapshot!(format!("ms_detail_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn a_source_light_curve_with_its_measurements() {
+    use contimg_monitor::ui::detail::{SourcePaneState, render_source_detail};
+    let d = source_detail();
+    let mut st = SourcePaneState::default();
+    for _ in 0..7 {
+        st.select_next(&d);
+    }
+    for (w, h) in SIZES {
+        let text = buffer_text(&draw(w, h, |f| {
+            render_source_detail(f, f.area(), &d, &st, &PLAIN)
+        }));
+        assert!(text.contains("12:30:00.00 +42:03:07.2"), "{text}");
+        assert!(text.contains('◆'), "the selected point is marked\n{text}");
+        insta::assert_snapshot!(format!("source_detail_{w}x{h}"), text);
+    }
 }

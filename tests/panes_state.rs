@@ -57,7 +57,11 @@ fn the_commentary_toggle_hides_history_and_comment_cards() {
     assert!(with.iter().any(|l| l.key == "HISTORY"));
     st.toggle_commentary();
     let without = st.visible_lines(&doc);
-    assert!(without.iter().all(|l| l.key != "HISTORY" && l.key != "COMMENT"));
+    assert!(
+        without
+            .iter()
+            .all(|l| l.key != "HISTORY" && l.key != "COMMENT")
+    );
     assert_eq!(with.len() - without.len(), 3);
 }
 
@@ -71,7 +75,10 @@ fn the_raw_view_shows_continue_cards_the_parsed_view_joins_them() {
     assert_eq!(raw.len(), doc.hdus[0].cards.len());
     assert_eq!(raw.len() - parsed.len(), 2, "two CONTINUE cards");
     assert!(raw[0].text.starts_with("SIMPLE  =                    T"));
-    let cmd = parsed.iter().find(|l| l.key == "WSCCMD").map(|l| l.value.clone());
+    let cmd = parsed
+        .iter()
+        .find(|l| l.key == "WSCCMD")
+        .map(|l| l.value.clone());
     assert!(cmd.is_some_and(|v| v.ends_with("14:23:19.img")));
 }
 
@@ -86,4 +93,74 @@ fn hdu_tabs_cycle_and_reset_to_the_top() {
     assert_eq!(st.hdu(), 0);
     st.prev_hdu(&doc);
     assert_eq!(st.hdu(), 1);
+}
+
+#[test]
+fn enter_on_an_ms_opens_the_selected_image_or_job_but_not_a_caltable() {
+    use contimg_monitor::app::msg::DetailKey;
+    use contimg_monitor::ui::detail::{MsPaneState, MsSection};
+    let d = ms_detail();
+    let mut st = MsPaneState::default();
+    assert_eq!(st.section(), MsSection::Images);
+    st.select_next(&d);
+    assert_eq!(
+        st.selected_target(&d),
+        Some(DetailKey::Image {
+            id: 902,
+            path: d.images[1].path.clone()
+        })
+    );
+    st.next_section();
+    st.select_next(&d);
+    st.select_next(&d);
+    assert_eq!(
+        st.selected_target(&d),
+        Some(DetailKey::Job(d.jobs[1].key.clone())),
+        "selection stops at the last job"
+    );
+    st.next_section();
+    assert_eq!(st.section(), MsSection::Calibration);
+    assert_eq!(st.selected_target(&d), None);
+    st.next_section();
+    assert_eq!(
+        st.selected(&d),
+        Some(1),
+        "each list keeps its own selection"
+    );
+}
+
+#[test]
+fn an_ms_without_images_has_nothing_to_open() {
+    use contimg_monitor::ui::detail::MsPaneState;
+    let mut d = ms_detail();
+    d.images.clear();
+    let mut st = MsPaneState::default();
+    st.select_next(&d);
+    assert_eq!(st.selected_target(&d), None);
+}
+
+#[test]
+fn a_light_curve_point_leads_to_the_image_it_was_measured_on() {
+    use contimg_monitor::ui::detail::SourcePaneState;
+    let d = source_detail();
+    let mut st = SourcePaneState::default();
+    assert_eq!(st.selected_image(&d), d.points[0].image_path.as_deref());
+    st.select_next(&d);
+    st.select_next(&d);
+    assert_eq!(st.selected_image(&d), d.points[2].image_path.as_deref());
+    st.select_last(&d);
+    st.select_next(&d);
+    assert_eq!(st.selected_point(&d), Some(11));
+    st.select_first();
+    st.select_prev(&d);
+    assert_eq!(st.selected_point(&d), Some(0));
+}
+
+#[test]
+fn a_source_with_no_points_selects_nothing() {
+    use contimg_monitor::ui::detail::SourcePaneState;
+    let d = contimg_monitor::snapshot::SourceDetail::default();
+    let mut st = SourcePaneState::default();
+    st.select_next(&d);
+    assert_eq!(st.selected_image(&d), None);
 }

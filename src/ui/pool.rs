@@ -39,9 +39,7 @@ impl PoolTabState {
     }
     /// The selected pool, clamped to the pools there are now.
     pub fn selected_pool<'s>(&self, snap: &'s PoolSnapshot) -> Option<&'s PoolStats> {
-        snap.pools
-            .get(self.selected)
-            .or_else(|| snap.pools.last())
+        snap.pools.get(self.selected).or_else(|| snap.pools.last())
     }
     fn index(&self, snap: &PoolSnapshot) -> usize {
         self.selected.min(snap.pools.len().saturating_sub(1))
@@ -199,7 +197,14 @@ fn state_style(p: &PoolStats, theme: &Theme) -> Style {
     }
 }
 
-fn render_table(f: &mut Frame, area: Rect, snap: &PoolSnapshot, st: &PoolTabState, now: f64, theme: &Theme) {
+fn render_table(
+    f: &mut Frame,
+    area: Rect,
+    snap: &PoolSnapshot,
+    st: &PoolTabState,
+    now: f64,
+    theme: &Theme,
+) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(" Connection pools ", theme.heading()));
@@ -251,7 +256,7 @@ pub fn fmt_ago(seconds: f64) -> String {
     match s {
         0 => "now".into(),
         1..=59 => format!("-{s}s"),
-        _ if s % 60 == 0 => format!("-{}m", s / 60),
+        _ if s.is_multiple_of(60) => format!("-{}m", s / 60),
         _ => format!("-{}m{:02}s", s / 60, s % 60),
     }
 }
@@ -264,7 +269,14 @@ pub fn peak_sample(samples: &[PoolSample]) -> Option<&PoolSample> {
         .max_by_key(|s| (s.in_use + s.waiting, s.in_use))
 }
 
-fn render_chart(f: &mut Frame, area: Rect, snap: &PoolSnapshot, st: &PoolTabState, now: f64, theme: &Theme) {
+fn render_chart(
+    f: &mut Frame,
+    area: Rect,
+    snap: &PoolSnapshot,
+    st: &PoolTabState,
+    now: f64,
+    theme: &Theme,
+) {
     let selected = st.selected_pool(snap);
     let samples: &[PoolSample] = snap
         .history
@@ -360,14 +372,21 @@ fn render_chart(f: &mut Frame, area: Rect, snap: &PoolSnapshot, st: &PoolTabStat
 }
 
 /// The lines of the SQLite panel. Pure, so the wording can be tested.
-pub fn sqlite_lines(view: Option<&SqliteFileView>, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub fn sqlite_lines(
+    view: Option<&SqliteFileView>,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let Some(v) = view else {
         return vec![Line::styled("No SQLite database watched.", theme.dim())];
     };
     let label = |s: &str| Span::styled(format!("{s} "), theme.label());
     let mut lines = vec![Line::from(vec![
         label("db"),
-        Span::raw(ellipsize_start(&sanitize_line(&v.db_path), width.saturating_sub(3))),
+        Span::raw(ellipsize_start(
+            &sanitize_line(&v.db_path),
+            width.saturating_sub(3),
+        )),
     ])];
     let mut sizes = vec![
         label("size"),
@@ -376,11 +395,21 @@ pub fn sqlite_lines(view: Option<&SqliteFileView>, width: usize, theme: &Theme) 
         label("WAL"),
     ];
     let wal_big = v.wal_bytes.is_some_and(|b| b > WAL_WARN_BYTES);
-    let wal_style = if wal_big { theme.warn() } else { Style::default() };
-    sizes.push(Span::styled(v.wal_bytes.map_or("none".into(), fmt_bytes), wal_style));
+    let wal_style = if wal_big {
+        theme.warn()
+    } else {
+        Style::default()
+    };
+    sizes.push(Span::styled(
+        v.wal_bytes.map_or("none".into(), fmt_bytes),
+        wal_style,
+    ));
     if let Some(g) = v.wal_growth_per_s {
         let sign = if g < 0.0 { "-" } else { "+" };
-        sizes.push(Span::raw(format!(" ({sign}{}/s)", fmt_bytes(g.abs() as u64))));
+        sizes.push(Span::raw(format!(
+            " ({sign}{}/s)",
+            fmt_bytes(g.abs() as u64)
+        )));
     }
     lines.push(Line::from(sizes));
     if wal_big {
@@ -390,7 +419,10 @@ pub fn sqlite_lines(view: Option<&SqliteFileView>, width: usize, theme: &Theme) 
         ));
     }
     if v.holders.is_empty() {
-        lines.push(Line::styled("no readable process holds it open", theme.dim()));
+        lines.push(Line::styled(
+            "no readable process holds it open",
+            theme.dim(),
+        ));
     } else {
         lines.push(Line::styled("held open by:", theme.label()));
         for h in &v.holders {
@@ -417,9 +449,15 @@ fn render_sqlite(f: &mut Frame, area: Rect, snap: &PoolSnapshot, theme: &Theme) 
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(" SQLite ", theme.heading()));
-    let lines = sqlite_lines(snap.sqlite.as_ref(), block.inner(area).width as usize, theme);
+    let lines = sqlite_lines(
+        snap.sqlite.as_ref(),
+        block.inner(area).width as usize,
+        theme,
+    );
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
         area,
     );
 }
@@ -433,7 +471,9 @@ pub fn render_pool_tab(
     now: f64,
     theme: &Theme,
 ) {
-    let table_height = (snap.pools.len().max(1) as u16 + 3).min(area.height / 3).max(4);
+    let table_height = (snap.pools.len().max(1) as u16 + 3)
+        .min(area.height / 3)
+        .max(4);
     let [table_area, rest] =
         Layout::vertical([Constraint::Length(table_height), Constraint::Fill(1)]).areas(area);
     render_table(f, table_area, snap, st, now, theme);

@@ -52,7 +52,10 @@ pub fn card(raw: &str) -> Card {
         };
         (Some(v.trim().trim_matches('\'').trim().to_string()), c)
     } else {
-        (None, Some(rest.trim().to_string()).filter(|c| !c.is_empty()))
+        (
+            None,
+            Some(rest.trim().to_string()).filter(|c| !c.is_empty()),
+        )
     };
     Card {
         raw: raw.trim_end().to_string(),
@@ -148,8 +151,7 @@ pub fn two_hdu_doc() -> HeaderDoc {
 
 pub fn fits_error() -> FitsError {
     FitsError::Corrupt(
-        "/stage/dsa110-contimg/images/2025-10-21T14:23:19.img-image.fits: header ends early"
-            .into(),
+        "/stage/dsa110-contimg/images/2025-10-21T14:23:19.img-image.fits: header ends early".into(),
     )
 }
 
@@ -174,7 +176,12 @@ pub fn job_row(status: JobStatus, raw: &str) -> JobRow {
 
 pub fn failed_job() -> JobDetail {
     let mut logs: Vec<String> = (0..30)
-        .map(|i| format!("2025-10-21 14:23:{:02} INFO imaging: step {i} of 30 ok", 30 + i % 30))
+        .map(|i| {
+            format!(
+                "2025-10-21 14:23:{:02} INFO imaging: step {i} of 30 ok",
+                30 + i % 30
+            )
+        })
         .collect();
     logs.extend(
         [
@@ -382,11 +389,7 @@ pub fn pool_snapshot() -> PoolSnapshot {
     };
     PoolSnapshot {
         pools: vec![monitor, saturated, busy],
-        history: vec![
-            Arc::new(Vec::new()),
-            history(240),
-            Arc::new(Vec::new()),
-        ],
+        history: vec![Arc::new(Vec::new()), history(240), Arc::new(Vec::new())],
         sqlite: Some(SqliteFileView {
             db_path: "/data/dsa110-contimg/state/db/pipeline.sqlite3".into(),
             db_bytes: Some(8_400_000_000),

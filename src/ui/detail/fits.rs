@@ -252,8 +252,18 @@ pub fn summary_facts(s: &HeaderSummary) -> Vec<(&'static str, String)> {
         ("shape", shape),
         ("unit", opt(&s.bunit)),
         ("beam", beam),
-        ("cell", s.cell_arcsec.map(|c| format!("{c:.2}″")).unwrap_or_default()),
-        ("freq", s.freq_hz.map(|f| format!("{:.3} GHz", f / 1e9)).unwrap_or_default()),
+        (
+            "cell",
+            s.cell_arcsec
+                .map(|c| format!("{c:.2}″"))
+                .unwrap_or_default(),
+        ),
+        (
+            "freq",
+            s.freq_hz
+                .map(|f| format!("{:.3} GHz", f / 1e9))
+                .unwrap_or_default(),
+        ),
         ("centre", centre),
         ("DATE-OBS", opt(&s.date_obs)),
         ("TELESCOP", opt(&s.telescope)),
@@ -313,7 +323,10 @@ fn layout_rows(
             match piece.find(" / ").filter(|_| !line.comment.is_empty()) {
                 Some(at) if !line.value.is_empty() && i == 0 => {
                     spans.push(Span::styled(piece[..at].to_string(), *style));
-                    spans.push(Span::styled(piece[at..].to_string(), theme.dim().patch(*style)));
+                    spans.push(Span::styled(
+                        piece[at..].to_string(),
+                        theme.dim().patch(*style),
+                    ));
                 }
                 _ => spans.push(Span::styled(piece, *style)),
             }
@@ -381,7 +394,9 @@ pub fn render_fits_header(
     let (rows, starts) = layout_rows(&lines, st.raw, width, theme, &styles);
     let height = body_area.height as usize;
     let offset = match current.filter(|_| st.follow_match) {
-        Some(line) => st.scroll.resolve_revealing(starts[line], rows.len(), height),
+        Some(line) => st
+            .scroll
+            .resolve_revealing(starts[line], rows.len(), height),
         None => st.scroll.resolve(rows.len(), height),
     };
 
@@ -471,7 +486,9 @@ pub fn render_header_preview(f: &mut Frame, area: Rect, header: HeaderLoad<'_>, 
         }
     };
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
         area,
     );
 }

@@ -48,7 +48,14 @@ pub fn format_log_line(line: &str) -> String {
         return line.to_string();
     };
     let first = |keys: &[&str]| keys.iter().find_map(|k| record.get(*k)).cloned();
-    let time = match first(&["time", "timestamp", "@timestamp", "asctime", "ts", "created"]) {
+    let time = match first(&[
+        "time",
+        "timestamp",
+        "@timestamp",
+        "asctime",
+        "ts",
+        "created",
+    ]) {
         Some(Value::Number(n)) => n.as_f64().map(fmt_utc).unwrap_or_default(),
         Some(Value::String(s)) => s,
         _ => String::new(),
@@ -121,7 +128,11 @@ fn header_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Lin
     }
     let duration = row.duration(now).map(|s| {
         let running = row.finished_at.is_none();
-        format!("{}{}", fmt_duration(s), if running { " so far" } else { "" })
+        format!(
+            "{}{}",
+            fmt_duration(s),
+            if running { " so far" } else { "" }
+        )
     });
     let attempts = match (row.attempts, row.max_attempts) {
         (Some(a), Some(m)) => format!("{a}/{m}"),
@@ -129,7 +140,10 @@ fn header_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Lin
         _ => String::new(),
     };
     let facts = [
-        ("target", row.target.as_deref().map(sanitize_line).unwrap_or_default()),
+        (
+            "target",
+            row.target.as_deref().map(sanitize_line).unwrap_or_default(),
+        ),
         ("created", opt_utc(row.created_at)),
         ("started", opt_utc(row.started_at)),
         ("finished", opt_utc(row.finished_at)),
@@ -170,7 +184,11 @@ pub fn job_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Li
         lines.append(&mut error);
     }
     if !d.logs.is_empty() {
-        lines.push(heading(&format!("Log ({} lines)", d.logs.len()), width, theme));
+        lines.push(heading(
+            &format!("Log ({} lines)", d.logs.len()),
+            width,
+            theme,
+        ));
         let logs: Vec<String> = d.logs.iter().flat_map(|l| sanitize_block(l)).collect();
         body(&logs, &mut lines);
     }
@@ -203,7 +221,12 @@ pub fn job_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Li
         lines.push(heading("Extra", width, theme));
         for (k, v) in &d.extra {
             let text = format!("{} {}", sanitize_line(k), sanitize_line(v));
-            lines.extend(wrapped_lines(&text, width, 2, ratatui::style::Style::default()));
+            lines.extend(wrapped_lines(
+                &text,
+                width,
+                2,
+                ratatui::style::Style::default(),
+            ));
         }
     }
     lines

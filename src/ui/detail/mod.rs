@@ -6,15 +6,17 @@
 
 pub mod fits;
 pub mod job;
-
+pub mod ms;
 pub mod scroll;
-
+pub mod source;
 pub mod text;
 pub mod theme;
 
-pub use fits::{HeaderLine, HeaderLoad, HeaderViewState, render_fits_header, render_header_preview};
+pub use fits::{
+    HeaderLine, HeaderLoad, HeaderViewState, render_fits_header, render_header_preview,
+};
 pub use job::{JobPaneState, render_job_detail};
-
+pub use ms::{MsPaneState, MsSection, render_ms_detail};
 pub use scroll::Scroll;
-
+pub use source::{SourcePaneState, render_source_detail};
 pub use theme::Theme;

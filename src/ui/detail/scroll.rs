@@ -82,7 +82,9 @@ impl Scroll {
             // Never drawn: keep the wish, but leave room to move from "the end".
             return self.offset.get().min(u32::MAX as usize);
         }
-        self.offset.get().min(seen.total.saturating_sub(seen.height))
+        self.offset
+            .get()
+            .min(seen.total.saturating_sub(seen.height))
     }
 
     fn page(&self) -> usize {

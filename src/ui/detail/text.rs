@@ -131,7 +131,11 @@ mod tests {
 
     #[test]
     fn facts_pack_onto_lines_and_skip_empty_values() {
-        let facts = [("a", "1".to_string()), ("b", String::new()), ("c", "22".into())];
+        let facts = [
+            ("a", "1".to_string()),
+            ("b", String::new()),
+            ("c", "22".into()),
+        ];
         let lines = fact_lines(&facts, 80, &Theme::new(true));
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].to_string(), "a 1  c 22");

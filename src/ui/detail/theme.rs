@@ -70,9 +70,7 @@ impl Theme {
         if self.no_color {
             Style::default().add_modifier(Modifier::UNDERLINED)
         } else {
-            Style::default()
-                .fg(Color::Black)
-                .bg(Color::Yellow)
+            Style::default().fg(Color::Black).bg(Color::Yellow)
         }
     }
 
