@@ -212,3 +212,94 @@ fn a_source_light_curve_with_its_measurements() {
         insta::assert_snapshot!(format!("source_detail_{w}x{h}"), text);
     }
 }
+
+/// The row of the screen holding `needle`, and the column where it starts.
+fn find(buf: &ratatui::buffer::Buffer, needle: &str) -> Option<(u16, u16)> {
+    buffer_lines(buf).iter().enumerate().find_map(|(y, line)| {
+        line.find(needle)
+            .map(|byte| (line[..byte].chars().count() as u16, y as u16))
+    })
+}
+
+#[test]
+fn without_colour_the_failure_reason_and_the_selection_still_stand_out() {
+    use ratatui::style::Modifier;
+    let job = failed_job();
+    let buf = draw(120, 40, |f| {
+        render_job_detail(f, f.area(), &job, &JobPaneState::default(), T0, &PLAIN)
+    });
+    let (x, y) = find(&buf, "FileNotFoundError: [Errno 2]").expect("reason on screen");
+    let style = buf[(x, y)].style();
+    assert!(style.add_modifier.contains(Modifier::BOLD), "{style:?}");
+    assert!(
+        matches!(style.fg, None | Some(ratatui::style::Color::Reset)),
+        "no colour asked for: {style:?}"
+    );
+
+    let snap = pool_snapshot();
+    let mut st = PoolTabState::default();
+    st.select_next(&snap);
+    let buf = draw(80, 24, |f| {
+        render_pool_tab(f, f.area(), &snap, &st, T0, &PLAIN)
+    });
+    let (x, y) = find(&buf, "postgres").expect("pool row");
+    assert!(
+        buf[(x, y)]
+            .style()
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
+}
+
+#[test]
+fn an_ms_with_many_images_falls_back_to_tabs_on_a_small_screen() {
+    use contimg_monitor::ui::detail::{MsPaneState, render_ms_detail};
+    let mut d = ms_detail();
+    d.images = (0..20).map(|i| image(1000 + i, "image", "5min")).collect();
+    let mut st = MsPaneState::default();
+    for _ in 0..15 {
+        st.select_next(&d);
+    }
+    let text = buffer_text(&draw(80, 24, |f| {
+        render_ms_detail(f, f.area(), &d, &st, T0, &PLAIN)
+    }));
+    assert!(
+        text.contains("Images (20)") && text.contains("Calibration (1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("▶ 1015"),
+        "the selected image is scrolled into view\n{text}"
+    );
+}
+
+#[test]
+fn every_pane_survives_tiny_terminals_and_colour() {
+    use contimg_monitor::ui::detail::{
+        MsPaneState, SourcePaneState, render_ms_detail, render_source_detail,
+    };
+    let (job, ms, source, doc, snap) = (
+        failed_job(),
+        ms_detail(),
+        source_detail(),
+        header_doc(),
+        pool_snapshot(),
+    );
+    let empty_source = contimg_monitor::snapshot::SourceDetail::default();
+    let empty_ms = contimg_monitor::snapshot::MsDetail::default();
+    for theme in [PLAIN, Theme { no_color: false }] {
+        for (w, h) in [(1, 1), (12, 4), (30, 8), (80, 24)] {
+            draw(w, h, |f| {
+                let a = f.area();
+                render_job_detail(f, a, &job, &JobPaneState::default(), T0, &theme);
+                render_ms_detail(f, a, &ms, &MsPaneState::default(), T0, &theme);
+                render_ms_detail(f, a, &empty_ms, &MsPaneState::default(), T0, &theme);
+                render_source_detail(f, a, &source, &SourcePaneState::default(), &theme);
+                render_source_detail(f, a, &empty_source, &SourcePaneState::default(), &theme);
+                render_fits_header(f, a, Ok(&doc), &HeaderViewState::default(), &theme);
+                render_header_preview(f, a, HeaderLoad::Loaded(&doc), &theme);
+                render_pool_tab(f, a, &snap, &PoolTabState::default(), T0, &theme);
+            });
+        }
+    }
+}
