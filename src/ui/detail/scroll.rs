@@ -42,7 +42,8 @@ impl Scroll {
         self.offset.set(0);
     }
 
-    /// Show the last page (logs are long and the news is at the end).
+    /// Show the last page and keep following it as lines arrive, like `tail -f`, until the
+    /// operator scrolls away (logs are long and the news is at the end).
     pub fn bottom(&mut self) {
         self.offset.set(usize::MAX);
     }
@@ -51,13 +52,20 @@ impl Scroll {
     pub fn resolve(&self, total: usize, height: usize) -> usize {
         let max = total.saturating_sub(height);
         let offset = self.offset.get().min(max);
-        self.offset.set(offset);
+        if !self.is_following() {
+            self.offset.set(offset);
+        }
         self.seen.set(Seen {
             offset,
             total,
             height,
         });
         offset
+    }
+
+    /// True after [`Self::bottom`] until the next movement.
+    pub fn is_following(&self) -> bool {
+        self.offset.get() == usize::MAX
     }
 
     /// `lines 12-40 of 230`, or empty when everything fits.
@@ -67,7 +75,17 @@ impl Scroll {
             return String::new();
         }
         let last = (seen.offset + seen.height).min(seen.total);
-        format!(" lines {}-{} of {} ", seen.offset + 1, last, seen.total)
+        let follow = if self.is_following() {
+            ", following"
+        } else {
+            ""
+        };
+        format!(
+            " lines {}-{} of {}{follow} ",
+            seen.offset + 1,
+            last,
+            seen.total
+        )
     }
 
     /// Draw with `line` near the top (two lines of context above), e.g. a search match.
@@ -116,5 +134,17 @@ mod tests {
         }
         assert_eq!(s.resolve(100, 20), 80);
         assert_eq!(s.position_label(), " lines 81-100 of 100 ");
+    }
+
+    #[test]
+    fn the_end_is_followed_as_lines_arrive_until_the_operator_scrolls() {
+        let mut s = Scroll::default();
+        s.bottom();
+        assert_eq!(s.resolve(100, 20), 80);
+        assert_eq!(s.resolve(130, 20), 110);
+        assert!(s.position_label().contains("following"));
+        s.up(5);
+        assert_eq!(s.resolve(130, 20), 105);
+        assert_eq!(s.resolve(160, 20), 105);
     }
 }
