@@ -164,3 +164,22 @@ fn a_source_with_no_points_selects_nothing() {
     st.select_next(&d);
     assert_eq!(st.selected_image(&d), None);
 }
+
+#[test]
+fn opening_another_file_keeps_the_toggles_and_search_but_starts_at_the_primary_hdu() {
+    let doc = two_hdu_doc();
+    let mut st = HeaderViewState::default();
+    st.toggle_raw();
+    st.toggle_commentary();
+    st.set_search("naxis");
+    st.next_hdu(&doc);
+    st.new_file();
+    assert_eq!(st.hdu(), 0);
+    assert!(st.raw() && !st.show_commentary());
+    assert_eq!(st.search(), "naxis");
+    assert_eq!(
+        st.current_match(&doc),
+        Some(2),
+        "first NAXIS card of the primary HDU"
+    );
+}

@@ -69,6 +69,12 @@ impl HeaderViewState {
         self.hdu
     }
 
+    /// Another file is shown: keep the operator's toggles and search, start at its top.
+    pub fn new_file(&mut self) {
+        self.hdu = 0;
+        self.reset_position();
+    }
+
     pub fn toggle_raw(&mut self) {
         self.raw = !self.raw;
         self.scroll.top();
