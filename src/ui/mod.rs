@@ -2,11 +2,13 @@
 //! redraw is always cheap and never waits.
 
 pub mod columns;
+pub mod detail;
 pub mod footer;
 pub mod frame;
 pub mod help;
 pub mod lists;
 pub mod panes;
+pub mod pool;
 pub mod preview;
 pub mod status;
 pub mod theme;
