@@ -481,3 +481,68 @@ fn the_help_lists_every_binding() {
         .collect();
     assert!(texts.iter().any(|t| t.contains("failed")));
 }
+
+fn ms_detail_with(images: Vec<ImageRow>, jobs: Vec<JobRow>) -> DetailData {
+    DetailData::Ms(Box::new(contimg_monitor::snapshot::MsDetail {
+        row: Some(ms_row(&format!("{}/x.ms", "/stage/dsa110-contimg/ms"))),
+        images,
+        jobs,
+        ..Default::default()
+    }))
+}
+
+#[test]
+fn in_an_ms_pane_the_selected_job_opens_on_the_jobs_tab_filtered_to_the_ms() {
+    let (mut app, commands) = new_app();
+    let generation = generation_of(&commands, Tab::Ms);
+    app.update(key('4'));
+    app.update(list(
+        generation,
+        ms_page(&["/stage/dsa110-contimg/ms/x.ms"], false),
+    ));
+    app.update(code(KeyCode::Enter));
+    let key_ms = DetailKey::Ms("/stage/dsa110-contimg/ms/x.ms".into());
+    let (first, second) = (job("1", JobStatus::Failed), job("2", JobStatus::Succeeded));
+    app.update(Msg::Detail {
+        key: key_ms,
+        result: Ok(ms_detail_with(vec![image(7)], vec![first, second.clone()])),
+    });
+    app.update(key(']'));
+    app.update(key('j'));
+    let commands = app.update(code(KeyCode::Enter));
+    assert_eq!(app.tab, Tab::Jobs);
+    assert_eq!(app.jobs.filter_text, "ms:/stage/dsa110-contimg/ms/x.ms");
+    assert!(commands.contains(&Command::OpenDetail(DetailKey::Job(second.key))));
+}
+
+#[test]
+fn slash_in_an_image_pane_searches_the_header_not_the_list() {
+    let (mut app, commands) = new_app();
+    let generation = generation_of(&commands, Tab::Images);
+    app.update(list(generation, images_page(0..2, false)));
+    app.update(code(KeyCode::Enter));
+    app.update(key('/'));
+    for c in "bmaj".chars() {
+        app.update(key(c));
+    }
+    let commands = app.update(code(KeyCode::Enter));
+    assert!(commands.is_empty(), "no list query: {commands:?}");
+    assert_eq!(app.images.filter_text, "");
+    let Some(contimg_monitor::app::PaneState::Image(view)) = app.details.last().map(|d| &d.pane)
+    else {
+        panic!("the image pane is open");
+    };
+    assert_eq!(view.search(), "bmaj");
+}
+
+#[test]
+fn switching_tabs_by_hand_closes_the_detail_pane() {
+    let (mut app, commands) = new_app();
+    let generation = generation_of(&commands, Tab::Images);
+    app.update(list(generation, images_page(0..2, false)));
+    app.update(code(KeyCode::Enter));
+    assert!(app.open_detail().is_some());
+    let commands = app.update(key('2'));
+    assert!(commands.contains(&Command::CloseDetail));
+    assert!(app.details.is_empty());
+}

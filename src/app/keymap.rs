@@ -41,12 +41,19 @@ pub enum Action {
     JumpMs,
     JumpImage,
     JumpJob,
+    NextSection,
+    PrevSection,
+    ToggleRaw,
+    ToggleComments,
+    Search,
+    NextMatch,
+    PrevMatch,
     FilterApply,
     FilterCancel,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 38] = [
         Action::Quit,
         Action::Help,
         Action::TabImages,
@@ -76,6 +83,13 @@ impl Action {
         Action::JumpMs,
         Action::JumpImage,
         Action::JumpJob,
+        Action::NextSection,
+        Action::PrevSection,
+        Action::ToggleRaw,
+        Action::ToggleComments,
+        Action::Search,
+        Action::NextMatch,
+        Action::PrevMatch,
         Action::FilterApply,
         Action::FilterCancel,
     ];
@@ -112,6 +126,13 @@ impl Action {
             Action::JumpMs => "jump_ms",
             Action::JumpImage => "jump_image",
             Action::JumpJob => "jump_job",
+            Action::NextSection => "next_section",
+            Action::PrevSection => "prev_section",
+            Action::ToggleRaw => "toggle_raw",
+            Action::ToggleComments => "toggle_comments",
+            Action::Search => "search",
+            Action::NextMatch => "next_match",
+            Action::PrevMatch => "prev_match",
             Action::FilterApply => "filter_apply",
             Action::FilterCancel => "filter_cancel",
         }
@@ -516,7 +537,7 @@ impl Default for Keymap {
                 A::FailedOnly,
                 vec![k('f')],
                 C::Jobs,
-                "failed only (status:failed)",
+                "Jobs: failed only",
                 Some("failed"),
             ),
         ]);
@@ -532,7 +553,7 @@ impl Default for Keymap {
                 A::JumpMs,
                 vec![k('m')],
                 C::Detail,
-                "jump to its Measurement Set",
+                "jump to its MS",
                 Some("→MS"),
             ),
             b(
@@ -548,6 +569,56 @@ impl Default for Keymap {
                 C::Detail,
                 "jump to a job of this MS",
                 Some("→job"),
+            ),
+            b(
+                A::Open,
+                vec![code(KeyCode::Enter)],
+                C::Detail,
+                "open selected image/job",
+                None,
+            ),
+            b(
+                A::NextSection,
+                vec![k(']')],
+                C::Detail,
+                "next list / HDU",
+                None,
+            ),
+            b(
+                A::PrevSection,
+                vec![k('[')],
+                C::Detail,
+                "previous list / HDU",
+                None,
+            ),
+            b(
+                A::ToggleRaw,
+                vec![k('v')],
+                C::Detail,
+                "header: raw or parsed",
+                None,
+            ),
+            b(
+                A::ToggleComments,
+                vec![k('c')],
+                C::Detail,
+                "header: COMMENT/HISTORY",
+                None,
+            ),
+            b(A::Search, vec![k('/')], C::Detail, "header: search", None),
+            b(
+                A::NextMatch,
+                vec![k('n')],
+                C::Detail,
+                "header: next match",
+                None,
+            ),
+            b(
+                A::PrevMatch,
+                vec![k('N')],
+                C::Detail,
+                "header: previous match",
+                None,
             ),
         ]);
         bindings.extend([

@@ -10,4 +10,4 @@ pub mod update;
 
 pub use keymap::{Action, Binding, Context, KeyCombo, Keymap, KeymapError};
 pub use msg::{Command, DetailData, DetailKey, Generation, ListData, Msg};
-pub use state::{App, AppConfig, DetailView};
+pub use state::{App, AppConfig, DetailView, InputTarget, PaneState};

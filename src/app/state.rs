@@ -8,6 +8,8 @@ use crate::app::keymap::{Context, Keymap};
 use crate::app::list::ListState;
 use crate::app::msg::{DetailData, DetailKey, Generation, ListData};
 use crate::snapshot::{ImageRow, JobRow, MsRow, PoolSnapshot, SourceHealth, SourceRow, Tab};
+use crate::ui::detail::{HeaderViewState, JobPaneState, MsPaneState, SourcePaneState};
+use crate::ui::pool::PoolTabState;
 
 /// Refresh intervals `+`/`-` step through, in seconds.
 pub const REFRESH_STEPS: [f64; 8] = [0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0];
@@ -45,8 +47,38 @@ pub struct DetailView {
     pub key: DetailKey,
     /// `None` until the first answer arrives.
     pub data: Option<Result<DetailData, String>>,
-    /// Lines scrolled down from the top.
-    pub scroll: usize,
+    /// How the operator is looking at the pane (scroll, focused list, header view).
+    pub pane: PaneState,
+}
+
+/// The view state of one detail pane, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaneState {
+    Job(JobPaneState),
+    Ms(MsPaneState),
+    Source(SourcePaneState),
+    /// An image's pane is its FITS header.
+    Image(HeaderViewState),
+}
+
+impl PaneState {
+    pub fn for_key(key: &DetailKey) -> PaneState {
+        match key {
+            DetailKey::Job(_) => PaneState::Job(JobPaneState::default()),
+            DetailKey::Ms(_) => PaneState::Ms(MsPaneState::default()),
+            DetailKey::Source(_) => PaneState::Source(SourcePaneState::default()),
+            DetailKey::Image { .. } => PaneState::Image(HeaderViewState::default()),
+        }
+    }
+}
+
+/// What the one-line prompt is typing into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputTarget {
+    /// The current list's filter.
+    Filter,
+    /// The open FITS header's search.
+    HeaderSearch,
 }
 
 /// What arrived while the screen was frozen; only the newest of each kind is kept.
@@ -80,15 +112,16 @@ pub struct App {
     pub jobs: ListState<JobRow>,
     pub ms: ListState<MsRow>,
     pub pool: Option<Box<PoolSnapshot>>,
-    pub pool_scroll: usize,
+    pub pool_state: PoolTabState,
     pub details: Vec<DetailView>,
     pub headers: HeaderCache,
     /// Health per data source: `None` is the database as a whole.
     pub health: HashMap<Option<Tab>, SourceHealth>,
     pub refresh: Duration,
     pub frozen: Option<Frozen>,
-    /// The filter being typed, when the `/` prompt is open.
+    /// The text being typed, when the `/` prompt is open, and what it is for.
     pub filter_input: Option<String>,
+    pub input_target: InputTarget,
     pub show_help: bool,
     pub show_log: bool,
     /// Terminal size (cols, rows), from `Msg::Resize`.

@@ -11,9 +11,12 @@ use crate::app::keymap::Action;
 use crate::app::list::{Keyed, ListState};
 use crate::app::msg::{Command, DetailData, DetailKey, Generation, ListData, Msg};
 use crate::app::sorting::{cycle_sort, reverse_sort};
-use crate::app::state::{App, AppConfig, DetailView, Frozen, FrozenBuffer, REFRESH_STEPS};
+use crate::app::state::{
+    App, AppConfig, DetailView, Frozen, FrozenBuffer, InputTarget, PaneState, REFRESH_STEPS,
+};
 use crate::query::{Filter, Term};
 use crate::snapshot::{Page, Tab};
+use crate::ui::pool::PoolTabState;
 
 /// Run `$body` with `$l` bound to the list state of `$tab` (a list tab), else give `None`.
 macro_rules! on_list {
@@ -72,13 +75,14 @@ impl App {
             jobs: ListState::default(),
             ms: ListState::default(),
             pool: None,
-            pool_scroll: 0,
+            pool_state: PoolTabState::default(),
             details: Vec::new(),
             headers: HeaderCache::default(),
             health: HashMap::new(),
             refresh,
             frozen: None,
             filter_input: None,
+            input_target: InputTarget::Filter,
             show_help: false,
             show_log: false,
             size: (80, 24),
@@ -186,7 +190,15 @@ impl App {
         match self.cfg.keymap.lookup(self.context(), key) {
             Some(Action::FilterApply) => {
                 let text = self.filter_input.take().unwrap_or_default();
-                self.apply_filter_text(self.tab, text)
+                match self.input_target {
+                    InputTarget::Filter => self.apply_filter_text(self.tab, text),
+                    InputTarget::HeaderSearch => {
+                        if let Some(PaneState::Image(view)) = self.open_pane_mut() {
+                            view.set_search(text.trim());
+                        }
+                        Vec::new()
+                    }
+                }
             }
             Some(Action::FilterCancel) => {
                 self.filter_input = None;
@@ -235,18 +247,37 @@ impl App {
             Action::PrevTab => {
                 self.switch_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
             }
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::PageUp => self.move_selection(-(self.list_viewport_rows() as isize)),
-            Action::PageDown => self.move_selection(self.list_viewport_rows() as isize),
-            Action::Top => self.move_selection(isize::MIN / 2),
-            Action::Bottom => self.move_selection(isize::MAX / 2),
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => self.on_move(action),
+            Action::Open if self.open_detail().is_some() => self.open_from_pane(),
             Action::Open => self.open_selected(),
             Action::Back => self.close_detail(),
             Action::Filter => {
                 if self.tab != Tab::Pool {
                     self.filter_input = Some(self.filter_text(self.tab).to_string());
+                    self.input_target = InputTarget::Filter;
                 }
+                Vec::new()
+            }
+            Action::Search => {
+                if let Some(PaneState::Image(view)) = self.open_pane_mut() {
+                    let current = view.search().to_string();
+                    self.filter_input = Some(current);
+                    self.input_target = InputTarget::HeaderSearch;
+                }
+                Vec::new()
+            }
+            Action::NextSection
+            | Action::PrevSection
+            | Action::ToggleRaw
+            | Action::ToggleComments
+            | Action::NextMatch
+            | Action::PrevMatch => {
+                self.on_pane_action(action);
                 Vec::new()
             }
             Action::CycleSort => {
@@ -304,15 +335,148 @@ impl App {
         commands
     }
 
-    fn move_selection(&mut self, delta: isize) -> Vec<Command> {
-        if let Some(detail) = self.details.last_mut().filter(|d| d.tab == self.tab) {
-            detail.scroll = detail.scroll.saturating_add_signed(delta).min(100_000);
+    /// The open pane's view state, for keys that drive it.
+    fn open_pane_mut(&mut self) -> Option<&mut PaneState> {
+        let tab = self.tab;
+        self.details
+            .last_mut()
+            .filter(|d| d.tab == tab)
+            .map(|d| &mut d.pane)
+    }
+
+    /// Movement keys go to the open pane, the Pool tab or the list, whichever is in front.
+    fn on_move(&mut self, action: Action) -> Vec<Command> {
+        if self.open_detail().is_some() {
+            self.move_in_pane(action);
             return Vec::new();
         }
         if self.tab == Tab::Pool {
-            self.pool_scroll = self.pool_scroll.saturating_add_signed(delta).min(10_000);
+            if let Some(snapshot) = &self.pool {
+                match action {
+                    Action::Up | Action::PageUp | Action::Top => self.pool_state.select_prev(),
+                    _ => self.pool_state.select_next(snapshot),
+                }
+            }
             return Vec::new();
         }
+        let screen = self.list_viewport_rows() as isize;
+        let delta = match action {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -screen,
+            Action::PageDown => screen,
+            Action::Top => isize::MIN / 2,
+            _ => isize::MAX / 2,
+        };
+        self.move_selection(delta)
+    }
+
+    fn move_in_pane(&mut self, action: Action) {
+        let tab = self.tab;
+        let Some(view) = self.details.last_mut().filter(|d| d.tab == tab) else {
+            return;
+        };
+        let DetailView { data, pane, .. } = view;
+        let data = data.as_ref().and_then(|r| r.as_ref().ok());
+        match (pane, data) {
+            (PaneState::Job(st), _) => match action {
+                Action::Up => st.scroll_up(),
+                Action::Down => st.scroll_down(),
+                Action::PageUp => st.page_up(),
+                Action::PageDown => st.page_down(),
+                Action::Top => st.scroll_top(),
+                _ => st.scroll_bottom(),
+            },
+            (PaneState::Image(st), _) => match action {
+                Action::Up => st.scroll_up(),
+                Action::Down => st.scroll_down(),
+                Action::PageUp => st.page_up(),
+                Action::PageDown => st.page_down(),
+                Action::Top => st.scroll_top(),
+                _ => st.scroll_bottom(),
+            },
+            (PaneState::Ms(st), Some(DetailData::Ms(d))) => match action {
+                Action::Up | Action::PageUp | Action::Top => st.select_prev(d),
+                _ => st.select_next(d),
+            },
+            (PaneState::Source(st), Some(DetailData::Source(d))) => match action {
+                Action::Up | Action::PageUp => st.select_prev(d),
+                Action::Down | Action::PageDown => st.select_next(d),
+                Action::Top => st.select_first(),
+                _ => st.select_last(d),
+            },
+            _ => {}
+        }
+    }
+
+    /// Section, header-view and search-match keys of the open pane.
+    fn on_pane_action(&mut self, action: Action) {
+        let tab = self.tab;
+        let Some(view) = self.details.last_mut().filter(|d| d.tab == tab) else {
+            return;
+        };
+        match (&mut view.pane, &view.key) {
+            (PaneState::Ms(st), _) => match action {
+                Action::NextSection => st.next_section(),
+                Action::PrevSection => st.prev_section(),
+                _ => {}
+            },
+            (PaneState::Image(st), DetailKey::Image { path, .. }) => {
+                let Some(doc) = self.headers.header(path) else {
+                    return;
+                };
+                match action {
+                    Action::NextSection => st.next_hdu(doc),
+                    Action::PrevSection => st.prev_hdu(doc),
+                    Action::ToggleRaw => st.toggle_raw(),
+                    Action::ToggleComments => st.toggle_commentary(),
+                    Action::NextMatch => st.next_match(doc),
+                    Action::PrevMatch => st.prev_match(doc),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Enter in a pane: the MS pane's selected image or job, a source's selected measurement's
+    /// image.
+    fn open_from_pane(&mut self) -> Vec<Command> {
+        let Some(view) = self.open_detail() else {
+            return Vec::new();
+        };
+        match (&view.pane, self.current_detail_data()) {
+            (PaneState::Ms(st), Some(DetailData::Ms(ms))) => {
+                let ms_path = ms.row.as_ref().map(|r| r.path.clone());
+                match st.selected_target(ms) {
+                    Some(key @ DetailKey::Image { .. }) => {
+                        self.jump_filtered(Tab::Images, ms_path, key)
+                    }
+                    Some(key @ DetailKey::Job(_)) => self.jump_filtered(Tab::Jobs, ms_path, key),
+                    _ => Vec::new(),
+                }
+            }
+            (PaneState::Source(st), Some(DetailData::Source(source))) => {
+                match st.selected_image(source).map(str::to_string) {
+                    Some(path) => self.jump_to_image_path(path),
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Open `key` on `tab`, with the tab's list filtered to the MS it belongs to.
+    fn jump_filtered(&mut self, tab: Tab, ms_path: Option<String>, key: DetailKey) -> Vec<Command> {
+        let mut commands = match ms_path {
+            Some(p) if !p.is_empty() => self.set_filter(tab, field_filter("ms", &p)),
+            _ => Vec::new(),
+        };
+        commands.extend(self.push_detail(tab, key));
+        commands
+    }
+
+    fn move_selection(&mut self, delta: isize) -> Vec<Command> {
         let tab = self.tab;
         let changed = on_list!(self, tab, l => l.move_by(delta)).unwrap_or(false);
         self.scroll_current();
@@ -481,7 +645,7 @@ impl App {
             tab,
             key: key.clone(),
             data: None,
-            scroll: 0,
+            pane: PaneState::for_key(&key),
         });
         let mut commands = vec![Command::OpenDetail(key.clone())];
         if let DetailKey::Image { path, .. } = &key {
@@ -549,61 +713,70 @@ impl App {
     /// MS → its newest image (opened); source → the image of its newest measurement (the
     /// Images tab filtered on that path; its detail opens when the row arrives).
     fn jump_to_image(&mut self) -> Vec<Command> {
-        match self.current_detail_data() {
-            Some(DetailData::Ms(ms)) => {
-                let Some(image) = ms.images.first().cloned() else {
-                    return Vec::new();
-                };
-                let ms_path = ms.row.as_ref().map(|r| r.path.clone());
-                let mut commands = match ms_path {
-                    Some(p) => self.set_filter(Tab::Images, field_filter("ms", &p)),
-                    None => Vec::new(),
-                };
-                commands.extend(self.push_detail(
-                    Tab::Images,
-                    DetailKey::Image {
+        let pane = self.open_detail().map(|d| d.pane.clone());
+        match (pane, self.current_detail_data()) {
+            (Some(PaneState::Ms(st)), Some(DetailData::Ms(ms))) => {
+                // The image selected in the pane's Images list, else the newest.
+                let selected = match st.selected_target(ms) {
+                    Some(key @ DetailKey::Image { .. }) => Some(key),
+                    _ => ms.images.first().map(|image| DetailKey::Image {
                         id: image.id,
                         path: image.path.clone(),
-                    },
-                ));
-                commands
-            }
-            Some(DetailData::Source(source)) => {
-                let Some(path) = source
-                    .points
-                    .iter()
-                    .rev()
-                    .find_map(|p| p.image_path.clone())
-                    .filter(|p| !p.is_empty())
-                else {
-                    return Vec::new();
+                    }),
                 };
-                let mut commands = self.set_filter(Tab::Images, field_filter("path", &path));
-                commands.extend(self.request_header(&path));
-                self.pending_image_open = Some(path);
-                self.details.retain(|d| d.tab != Tab::Images);
-                self.tab = Tab::Images;
-                commands.extend(self.open_pending_image());
-                commands
+                let ms_path = ms.row.as_ref().map(|r| r.path.clone());
+                match selected {
+                    Some(key) => self.jump_filtered(Tab::Images, ms_path, key),
+                    None => Vec::new(),
+                }
+            }
+            (Some(PaneState::Source(st)), Some(DetailData::Source(source))) => {
+                let path = st.selected_image(source).map(str::to_string).or_else(|| {
+                    source
+                        .points
+                        .iter()
+                        .rev()
+                        .find_map(|p| p.image_path.clone())
+                });
+                match path.filter(|p| !p.is_empty()) {
+                    Some(path) => self.jump_to_image_path(path),
+                    None => Vec::new(),
+                }
             }
             _ => Vec::new(),
         }
     }
 
+    /// The Images tab filtered on one file; its pane opens as soon as its row is listed.
+    fn jump_to_image_path(&mut self, path: String) -> Vec<Command> {
+        let mut commands = self.set_filter(Tab::Images, field_filter("path", &path));
+        commands.extend(self.request_header(&path));
+        self.pending_image_open = Some(path);
+        self.details.retain(|d| d.tab != Tab::Images);
+        self.tab = Tab::Images;
+        commands.extend(self.open_pending_image());
+        commands
+    }
+
     /// MS → its newest job, on the Jobs tab filtered on the MS.
     fn jump_to_job(&mut self) -> Vec<Command> {
+        let pane = self.open_detail().map(|d| d.pane.clone());
         let Some(DetailData::Ms(ms)) = self.current_detail_data() else {
             return Vec::new();
         };
-        let Some(job) = ms.jobs.first().cloned() else {
-            return Vec::new();
+        // The job selected in the pane's Jobs list, else the newest.
+        let selected = match pane.and_then(|p| match p {
+            PaneState::Ms(st) => st.selected_target(ms),
+            _ => None,
+        }) {
+            Some(key @ DetailKey::Job(_)) => Some(key),
+            _ => ms.jobs.first().map(|j| DetailKey::Job(j.key.clone())),
         };
-        let mut commands = match ms.row.as_ref().map(|r| r.path.clone()) {
-            Some(p) => self.set_filter(Tab::Jobs, field_filter("ms", &p)),
+        let ms_path = ms.row.as_ref().map(|r| r.path.clone());
+        match selected {
+            Some(key) => self.jump_filtered(Tab::Jobs, ms_path, key),
             None => Vec::new(),
-        };
-        commands.extend(self.push_detail(Tab::Jobs, DetailKey::Job(job.key)));
-        commands
+        }
     }
 
     fn open_pending_image(&mut self) -> Vec<Command> {

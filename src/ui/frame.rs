@@ -176,7 +176,11 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
             Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
                 .areas(area);
         lists::draw_list(frame, list, app, app.tab);
-        preview::draw_preview(frame, side, app);
+        if app.tab == Tab::Images {
+            panes::draw_image_preview(frame, side, app);
+        } else {
+            preview::draw_preview(frame, side, app);
+        }
     } else {
         lists::draw_list(frame, area, app, app.tab);
     }

@@ -12,16 +12,19 @@ use crate::ui::theme::Theme;
 
 const KEYS_WIDTH: usize = 10;
 
-/// Help lines: a heading per context, then `keys  what they do`.
+/// Help lines: a heading per context, then `keys  what they do`. A context with a single
+/// binding gets no heading (its help names it), which keeps the help on one 80x24 screen.
 pub fn help_lines(app: &App, column_width: u16) -> Vec<Line<'static>> {
     let theme = Theme::new(app.cfg.no_color);
     let help_width = usize::from(column_width).saturating_sub(KEYS_WIDTH + 1);
     let mut lines = Vec::new();
     for (context, rows) in app.keymap().help() {
-        lines.push(Line::from(Span::styled(
-            context.title().to_string(),
-            theme.header().add_modifier(Modifier::UNDERLINED),
-        )));
+        if rows.len() > 1 {
+            lines.push(Line::from(Span::styled(
+                context.title().to_string(),
+                theme.header().add_modifier(Modifier::UNDERLINED),
+            )));
+        }
         for row in rows {
             let keys = clip(&row.keys, KEYS_WIDTH as u16);
             lines.push(Line::from(vec![
@@ -37,14 +40,14 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     let theme = Theme::new(app.cfg.no_color);
     // As many columns as needed for everything to fit, up to three, each at most 44 wide.
     let total = help_lines(app, area.width).len();
-    let max_inner_height = area.height.saturating_sub(3).max(1);
+    let max_inner_height = area.height.saturating_sub(2).max(1);
     let columns = (1..=3u16)
         .find(|n| total.div_ceil(usize::from(*n)) <= usize::from(max_inner_height))
         .unwrap_or(3);
     let column_width = (area.width.saturating_sub(4) / columns).min(44);
     let per_column = total.div_ceil(usize::from(columns)).max(1);
     let width = (column_width * columns + 2).min(area.width);
-    let height = (per_column as u16 + 2).min(area.height.saturating_sub(1));
+    let height = (per_column as u16 + 2).min(area.height);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     let block = Block::default()

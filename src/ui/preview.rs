@@ -1,5 +1,5 @@
-//! The preview beside a list on wide terminals: the selected row's key facts, and for an
-//! image its FITS header summary (the metadata the database usually lacks).
+//! The preview beside a list on wide terminals: the selected row's key facts. (The Images
+//! tab shows the header preview from `ui::detail` instead.)
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,9 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::app::App;
-use crate::fits::HeaderSummary;
 use crate::snapshot::Tab;
-use crate::text::{fmt_bytes, fmt_dec, fmt_flux_jy, fmt_ra, fmt_utc, mjd_to_unix, sanitize_line};
+use crate::text::{fmt_dec, fmt_flux_jy, fmt_ra, fmt_utc, mjd_to_unix, sanitize_line};
 use crate::ui::lists::job_status_text;
 use crate::ui::theme::Theme;
 
@@ -24,84 +23,9 @@ fn opt(value: Option<&str>) -> String {
     value.map(sanitize_line).unwrap_or_else(|| "-".into())
 }
 
-/// Lines describing a header summary.
-pub fn header_lines(summary: &HeaderSummary, bytes: u64, theme: Theme) -> Vec<Line<'static>> {
-    let shape = summary
-        .shape
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join("×");
-    let beam = match (summary.bmaj_arcsec, summary.bmin_arcsec) {
-        (Some(a), Some(b)) => format!(
-            "{a:.2}″ × {b:.2}″ PA {}",
-            summary
-                .bpa_deg
-                .map(|p| format!("{p:.1}°"))
-                .unwrap_or_else(|| "-".into())
-        ),
-        _ => "-".into(),
-    };
-    vec![
-        field(
-            "shape",
-            if shape.is_empty() { "-".into() } else { shape },
-            theme,
-        ),
-        field("size", fmt_bytes(bytes), theme),
-        field("beam", beam, theme),
-        field(
-            "cell",
-            summary
-                .cell_arcsec
-                .map(|c| format!("{c:.2}″"))
-                .unwrap_or_else(|| "-".into()),
-            theme,
-        ),
-        field(
-            "centre",
-            match (summary.centre_ra_deg, summary.centre_dec_deg) {
-                (Some(ra), Some(dec)) => format!("{} {}", fmt_ra(ra), fmt_dec(dec)),
-                _ => "-".into(),
-            },
-            theme,
-        ),
-        field(
-            "freq",
-            summary
-                .freq_hz
-                .map(|f| format!("{:.4} GHz", f / 1e9))
-                .unwrap_or_else(|| "-".into()),
-            theme,
-        ),
-        field("date-obs", opt(summary.date_obs.as_deref()), theme),
-        field("telescope", opt(summary.telescope.as_deref()), theme),
-        field("object", opt(summary.object.as_deref()), theme),
-        field("unit", opt(summary.bunit.as_deref()), theme),
-    ]
-}
-
 pub fn preview_lines(app: &App) -> Vec<Line<'static>> {
     let theme = Theme::new(app.cfg.no_color);
     match app.tab {
-        Tab::Images => {
-            let Some(row) = app.images.selected_row() else {
-                return Vec::new();
-            };
-            let mut lines = vec![
-                Line::from(Span::styled(sanitize_line(&row.path), theme.title())),
-                field("ms", opt(row.ms_path.as_deref()), theme),
-            ];
-            match app.headers.get(&row.path) {
-                Some(Ok(doc)) => lines.extend(header_lines(&doc.summary, doc.file_bytes, theme)),
-                Some(Err(e)) => lines.push(Line::from(Span::styled(
-                    format!("header: {}", sanitize_line(&e.to_string())),
-                    theme.error(),
-                ))),
-                None => lines.push(Line::from(Span::styled("reading header…", theme.muted()))),
-            }
-            lines
-        }
         Tab::Jobs => {
             let Some(row) = app.jobs.selected_row() else {
                 return Vec::new();
@@ -184,7 +108,8 @@ pub fn preview_lines(app: &App) -> Vec<Line<'static>> {
                 ),
             ]
         }
-        Tab::Pool => Vec::new(),
+        // Images use the header preview of `ui::detail`; Pool has no list.
+        Tab::Images | Tab::Pool => Vec::new(),
     }
 }
 
