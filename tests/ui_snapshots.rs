@@ -442,3 +442,75 @@ fn tiny_terminals_never_panic_and_say_so() {
     app.update(key('L'));
     let _ = screen(&app, 50, 10);
 }
+
+#[test]
+fn a_failed_job_opened_with_enter_shows_its_pane_at_80x24() {
+    use contimg_monitor::app::{DetailData, DetailKey};
+    use contimg_monitor::snapshot::JobDetail;
+    let mut app = loaded_app(false);
+    app.update(key('3'));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let row = jobs()[0].clone();
+    app.update(Msg::Detail {
+        key: DetailKey::Job(row.key.clone()),
+        result: Ok(DetailData::Job(Box::new(JobDetail {
+            row,
+            error_full: None,
+            logs: vec![
+                "2025-10-21 14:21:01 INFO imaging started".into(),
+                "Traceback (most recent call last):".into(),
+                "  File \"imaging.py\", line 3, in run".into(),
+                "FileNotFoundError: [Errno 2] No such file or directory: '/stage/x.ms'".into(),
+            ],
+            log_file: None,
+            params_pretty: None,
+            artifacts_pretty: None,
+            extra: vec![],
+        }))),
+    });
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("FileNotFoundError"), "{text}");
+    assert!(
+        text.contains("Esc back"),
+        "the footer shows the pane's keys: {text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_pool_tab_draws_the_pool_snapshot() {
+    use contimg_monitor::snapshot::{PoolSnapshot, PoolStats};
+    let mut app = loaded_app(false);
+    app.update(key('5'));
+    app.update(Msg::Pool(Box::new(PoolSnapshot {
+        pools: vec![PoolStats {
+            source: "monitor".into(),
+            name: "sqlite".into(),
+            max: 4,
+            open: 2,
+            in_use: 1,
+            idle: 1,
+            sampled_at: NOW,
+            ..Default::default()
+        }],
+        history: vec![Arc::new(Vec::new())],
+        sqlite: None,
+    })));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("sqlite"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_filter_prompt_shows_what_is_typed() {
+    let mut app = loaded_app(false);
+    app.update(key('3'));
+    app.update(key('/'));
+    for c in "!type:imaging".chars() {
+        app.update(key(c));
+    }
+    let text = screen(&app, 80, 24);
+    let footer = text.lines().nth(23).unwrap_or_default();
+    assert!(footer.starts_with("/!type:imaging▏"), "{footer}");
+    assert!(footer.contains("Enter apply"), "{footer}");
+}

@@ -575,14 +575,14 @@ impl Default for Keymap {
                 vec![code(KeyCode::Enter)],
                 C::Detail,
                 "open selected image/job",
-                None,
+                Some("open"),
             ),
             b(
                 A::NextSection,
                 vec![k(']')],
                 C::Detail,
                 "next list / HDU",
-                None,
+                Some("next list"),
             ),
             b(
                 A::PrevSection,
@@ -596,7 +596,7 @@ impl Default for Keymap {
                 vec![k('v')],
                 C::Detail,
                 "header: raw or parsed",
-                None,
+                Some("raw"),
             ),
             b(
                 A::ToggleComments,
@@ -605,7 +605,13 @@ impl Default for Keymap {
                 "header: COMMENT/HISTORY",
                 None,
             ),
-            b(A::Search, vec![k('/')], C::Detail, "header: search", None),
+            b(
+                A::Search,
+                vec![k('/')],
+                C::Detail,
+                "header: search",
+                Some("search"),
+            ),
             b(
                 A::NextMatch,
                 vec![k('n')],
@@ -721,11 +727,19 @@ impl Keymap {
 
     /// Footer hints for `context`, most specific context first: (keys, hint).
     pub fn footer(&self, context: Context) -> Vec<(String, &'static str)> {
+        self.footer_actions(context)
+            .into_iter()
+            .map(|(_, keys, hint)| (keys, hint))
+            .collect()
+    }
+
+    /// Footer hints with their actions, so the caller can leave out what does not apply.
+    pub fn footer_actions(&self, context: Context) -> Vec<(Action, String, &'static str)> {
         let mut hints = Vec::new();
         for ctx in context.chain() {
             for binding in self.bindings.iter().filter(|b| b.context == *ctx) {
                 if let (Some(hint), Some(first)) = (binding.footer, binding.keys.first()) {
-                    hints.push((first.to_string(), hint));
+                    hints.push((binding.action, first.to_string(), hint));
                 }
             }
         }

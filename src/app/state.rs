@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::app::header_cache::HeaderCache;
-use crate::app::keymap::{Context, Keymap};
+use crate::app::keymap::{Action, Context, Keymap};
 use crate::app::list::ListState;
 use crate::app::msg::{DetailData, DetailKey, Generation, ListData};
 use crate::snapshot::{ImageRow, JobRow, MsRow, PoolSnapshot, SourceHealth, SourceRow, Tab};
@@ -144,6 +144,28 @@ impl App {
     /// The detail pane drawn over the current tab, if any.
     pub fn open_detail(&self) -> Option<&DetailView> {
         self.details.last().filter(|d| d.tab == self.tab)
+    }
+
+    /// Whether `action` does something in the pane in front (footer hints leave out the rest).
+    pub fn action_applies(&self, action: Action) -> bool {
+        let pane = self.open_detail().map(|d| &d.pane);
+        match action {
+            Action::JumpMs => matches!(pane, Some(PaneState::Job(_) | PaneState::Image(_))),
+            Action::JumpImage => matches!(pane, Some(PaneState::Ms(_) | PaneState::Source(_))),
+            Action::JumpJob => matches!(pane, Some(PaneState::Ms(_))),
+            Action::Open if pane.is_some() => {
+                matches!(pane, Some(PaneState::Ms(_) | PaneState::Source(_)))
+            }
+            Action::NextSection | Action::PrevSection => {
+                matches!(pane, Some(PaneState::Ms(_) | PaneState::Image(_)))
+            }
+            Action::ToggleRaw
+            | Action::ToggleComments
+            | Action::Search
+            | Action::NextMatch
+            | Action::PrevMatch => matches!(pane, Some(PaneState::Image(_))),
+            _ => true,
+        }
     }
 
     /// Which keymap context the keys go to now.

@@ -19,7 +19,10 @@ pub fn footer_line(app: &App, width: u16) -> Line<'static> {
         spans.push(Span::styled(prompt, theme.warn()));
         spans.push(Span::raw("  "));
     }
-    for (keys, hint) in app.keymap().footer(context) {
+    for (action, keys, hint) in app.keymap().footer_actions(context) {
+        if !app.action_applies(action) {
+            continue;
+        }
         let len = keys.chars().count() + hint.chars().count() + 3;
         if used + len > usize::from(width) {
             break;
