@@ -233,15 +233,14 @@ impl KeyCombo {
         if trimmed.is_empty() {
             return Err(bad());
         }
-        // A lone `-` or `+` is a key, not a separator.
-        let (mod_part, key_part) = if trimmed.len() > 1 {
+        // A lone `-` is a key, not a separator; `ctrl--` is ctrl and `-`.
+        let (mod_part, key_part) = if let Some(mods) = trimmed.strip_suffix("--") {
+            (mods, "-")
+        } else {
             match trimmed.rfind('-') {
-                Some(i) if i + 1 < trimmed.len() => (&trimmed[..i], &trimmed[i + 1..]),
-                Some(i) if i + 1 == trimmed.len() && i > 0 => (&trimmed[..i - 1], "-"),
+                Some(i) if i > 0 && i + 1 < trimmed.len() => (&trimmed[..i], &trimmed[i + 1..]),
                 _ => ("", trimmed),
             }
-        } else {
-            ("", trimmed)
         };
         let mut mods = KeyModifiers::NONE;
         for m in mod_part.split('-').filter(|m| !m.is_empty()) {
@@ -815,6 +814,13 @@ mod tests {
         assert!(KeyCombo::parse("hyper-x").is_err());
         assert!(KeyCombo::parse("F99").is_err());
         assert!(KeyCombo::parse("").is_err());
+        for odd in ["é-", "-é", "--", "---", "ctrl-", "ctrl-é", "F", "f0", "ß"] {
+            let _ = KeyCombo::parse(odd);
+        }
+        assert_eq!(
+            KeyCombo::parse("ß").unwrap(),
+            KeyCombo::plain(KeyCode::Char('ß'))
+        );
     }
 
     #[test]
