@@ -4,12 +4,21 @@ use crate::query::Sort;
 use crate::snapshot::Tab;
 
 /// Sortable column names per tab; the first is the default order's column (newest first).
+/// The same names as `db::sort_columns` on the h-db branch (the db layer refuses others).
 pub fn sortable_columns(tab: Tab) -> &'static [&'static str] {
     match tab {
-        Tab::Images => &["created", "id", "type", "path", "ms"],
-        Tab::Sources => &["last", "detections", "flux", "id", "ra", "dec"],
-        Tab::Jobs => &["created", "started", "finished", "status", "type", "source"],
-        Tab::Ms => &["mjd", "processed", "path", "status", "stage"],
+        Tab::Images => &["created", "id", "type", "ms", "noise", "path"],
+        Tab::Sources => &["latest", "id", "detections", "flux", "chi2"],
+        // Jobs merge several sources, so only their common time orders them.
+        Tab::Jobs => &["time"],
+        Tab::Ms => &[
+            "mjd",
+            "processed",
+            "stage_updated",
+            "path",
+            "status",
+            "stage",
+        ],
         Tab::Pool => &[],
     }
 }
@@ -53,11 +62,11 @@ mod tests {
     fn sort_cycles_through_every_column_and_back_to_the_default() {
         let mut sort = None;
         let mut seen = Vec::new();
-        for _ in 0..=sortable_columns(Tab::Jobs).len() {
-            sort = cycle_sort(Tab::Jobs, sort.as_ref());
+        for _ in 0..=sortable_columns(Tab::Ms).len() {
+            sort = cycle_sort(Tab::Ms, sort.as_ref());
             seen.push(sort.as_ref().map(|s| s.column.clone()));
         }
-        assert_eq!(seen.first().cloned().flatten().as_deref(), Some("created"));
+        assert_eq!(seen.first().cloned().flatten().as_deref(), Some("mjd"));
         assert_eq!(seen.last().cloned().flatten(), None);
     }
 }
