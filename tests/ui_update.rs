@@ -282,40 +282,53 @@ fn moving_near_the_end_of_the_loaded_rows_asks_for_more_once() {
 }
 
 #[test]
-fn selecting_an_image_asks_for_its_header_once_and_keeps_it_cached() {
+fn the_selected_image_header_is_read_first_then_rows_on_screen_missing_values() {
     let (mut app, commands) = new_app();
     let generation = generation_of(&commands, Tab::Images);
-    let first = app.update(list(generation, images_page(0..3, false)));
-    assert_eq!(
-        first,
-        vec![Command::ReadFitsHeader {
-            path: image(0).path
-        }]
-    );
-    let next = app.update(key('j'));
-    assert_eq!(
-        next,
-        vec![Command::ReadFitsHeader {
-            path: image(1).path
-        }]
-    );
+    let mut rows: Vec<ImageRow> = (0..3).map(image).collect();
+    // Row 1 has everything in the database: its header is only read when selected.
+    rows[1].beam_major_arcsec = Some(14.2);
+    rows[1].cellsize_arcsec = Some(2.5);
+    rows[1].center_ra_deg = Some(187.5);
+    rows[1].freq_ghz = Some(1.405);
+    let first = app.update(list(
+        generation,
+        ListData::Images(Page {
+            rows,
+            ..Page::default()
+        }),
+    ));
+    let read = |id| Command::ReadFitsHeader {
+        path: image(id).path,
+    };
+    assert_eq!(first, vec![read(0), read(2)]);
+    assert_eq!(app.update(key('j')), vec![read(1)], "selected: read now");
+    assert!(app.update(key('j')).is_empty(), "already asked for");
+}
+
+#[test]
+fn a_header_that_arrives_for_another_image_is_kept_and_not_read_again() {
+    let (mut app, commands) = new_app();
+    let generation = generation_of(&commands, Tab::Images);
+    app.update(list(generation, images_page(0..3, false)));
     app.update(Msg::FitsHeader {
-        path: image(0).path,
+        path: image(2).path,
         result: Ok(Arc::new(HeaderDoc {
-            path: image(0).path,
+            path: image(2).path,
             file_bytes: 1,
             hdus: vec![],
             summary: HeaderSummary::default(),
         })),
     });
     assert!(
-        app.headers.header(&image(0).path).is_some(),
+        app.headers.header(&image(2).path).is_some(),
         "stored even when not selected"
     );
-    let back = app.update(key('k'));
+    assert!(!app.headers.is_pending(&image(2).path));
+    let moved: Vec<Command> = (0..2).flat_map(|_| app.update(key('j'))).collect();
     assert!(
-        back.is_empty(),
-        "a cached header is not read again: {back:?}"
+        moved.is_empty(),
+        "a cached header is not read again: {moved:?}"
     );
 }
 

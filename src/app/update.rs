@@ -10,7 +10,7 @@ use crate::app::list::{Keyed, ListState};
 use crate::app::msg::{Command, DetailData, DetailKey, Generation, ListData, Msg};
 use crate::app::state::{App, AppConfig, Frozen, FrozenBuffer, InputTarget, REFRESH_STEPS};
 use crate::query::{Filter, Term};
-use crate::snapshot::{Page, Tab};
+use crate::snapshot::{ImageRow, Page, Tab};
 use crate::ui::pool::PoolTabState;
 
 /// The `f` key's term: failed jobs only.
@@ -30,6 +30,17 @@ pub(super) fn field_filter(field: &str, value: &str) -> Filter {
             negated: false,
         }],
     }
+}
+
+/// At most this many rows on screen have their header read ahead of selection.
+pub const HEADER_PREFETCH_ROWS: usize = 40;
+
+/// A row whose beam, cell, centre or frequency the database left empty.
+fn lacks_header_values(row: &ImageRow) -> bool {
+    row.beam_major_arcsec.is_none()
+        || row.cellsize_arcsec.is_none()
+        || row.center_ra_deg.is_none()
+        || row.freq_ghz.is_none()
 }
 
 impl App {
@@ -155,14 +166,32 @@ impl App {
     }
 
     /// On the Images tab, a newly selected image's header is read (once).
+    /// On the Images tab, the selected image's header is read (once), then the headers of
+    /// the other rows on screen whose database values are missing: the header is where
+    /// production images keep their beam, cell, centre and frequency.
     pub(super) fn after_selection_change(&mut self) -> Vec<Command> {
         if self.tab != Tab::Images {
             return Vec::new();
         }
-        let Some(path) = self.images.selected_row().map(|r| r.path.clone()) else {
-            return Vec::new();
-        };
-        self.request_header(&path)
+        let mut paths: Vec<String> = self
+            .images
+            .selected_row()
+            .map(|r| r.path.clone())
+            .into_iter()
+            .collect();
+        let start = self.images.offset.min(self.images.rows.len());
+        let end = (start + self.list_viewport_rows().min(HEADER_PREFETCH_ROWS))
+            .min(self.images.rows.len());
+        paths.extend(
+            self.images.rows[start..end]
+                .iter()
+                .filter(|r| lacks_header_values(r))
+                .map(|r| r.path.clone()),
+        );
+        paths
+            .iter()
+            .flat_map(|path| self.request_header(path))
+            .collect()
     }
 
     pub(super) fn request_header(&mut self, path: &str) -> Vec<Command> {
@@ -317,8 +346,9 @@ impl App {
         let height = self.list_viewport_rows();
         on_list!(self, tab, l => l.scroll_to_selection(height));
         let mut commands = Vec::new();
+        // New rows on the Images tab may need their headers even when the selection stayed.
         if tab == self.tab {
-            if selection_changed {
+            if selection_changed || tab == Tab::Images {
                 commands.extend(self.after_selection_change());
             }
             commands.extend(self.load_more_if_needed(tab));
