@@ -514,3 +514,43 @@ fn the_filter_prompt_shows_what_is_typed() {
     assert!(footer.starts_with("/!type:imaging▏"), "{footer}");
     assert!(footer.contains("Enter apply"), "{footer}");
 }
+
+#[test]
+fn an_ms_pane_opened_from_the_list_at_120x40() {
+    use contimg_monitor::app::{DetailData, DetailKey};
+    use contimg_monitor::snapshot::{MsDetail, MsStateRow};
+    let mut app = loaded_app(false);
+    app.update(key('4'));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let row = ms_rows()[0].clone();
+    app.update(Msg::Detail {
+        key: DetailKey::Ms(row.path.clone()),
+        result: Ok(DetailData::Ms(Box::new(MsDetail {
+            row: Some(row),
+            state: Some(MsStateRow {
+                current_state: Some("done".into()),
+                previous_state: Some("imaging".into()),
+                transition_time: Some(NOW - 30.0),
+                retry_count: Some(0),
+                ..Default::default()
+            }),
+            images: images().into_iter().take(2).collect(),
+            jobs: jobs().into_iter().take(2).collect(),
+            calibration: vec![],
+        }))),
+    });
+    let text = screen(&app, 120, 40);
+    assert!(
+        text.contains("Enter open"),
+        "the footer offers the pane's keys: {text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_jobs_list_beside_its_preview_at_160x40() {
+    let app = on_tab('3', 160, 40);
+    let text = screen(&app, 160, 40);
+    assert!(text.contains("status    ▶ running (running)"), "{text}");
+    insta::assert_snapshot!(text);
+}

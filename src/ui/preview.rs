@@ -30,7 +30,7 @@ pub fn preview_lines(app: &App) -> Vec<Line<'static>> {
             let Some(row) = app.jobs.selected_row() else {
                 return Vec::new();
             };
-            vec![
+            let mut lines = vec![
                 Line::from(Span::styled(
                     sanitize_line(&row.key.to_string()),
                     theme.title(),
@@ -61,8 +61,15 @@ pub fn preview_lines(app: &App) -> Vec<Line<'static>> {
                     row.finished_at.map(fmt_utc).unwrap_or_else(|| "-".into()),
                     theme,
                 ),
-                Line::from(Span::styled(opt(row.error_line.as_deref()), theme.error())),
-            ]
+            ];
+            if let Some(error) = &row.error_line {
+                lines.push(Line::default());
+                lines.push(Line::from(Span::styled(
+                    sanitize_line(error),
+                    theme.error(),
+                )));
+            }
+            lines
         }
         Tab::Ms => {
             let Some(row) = app.ms.selected_row() else {
