@@ -559,3 +559,22 @@ fn switching_tabs_by_hand_closes_the_detail_pane() {
     assert!(commands.contains(&Command::CloseDetail));
     assert!(app.details.is_empty());
 }
+
+#[test]
+fn a_new_sort_asked_for_while_frozen_shows_its_first_page_at_once() {
+    let (mut app, commands) = new_app();
+    let generation = generation_of(&commands, Tab::Ms);
+    app.update(key('4'));
+    app.update(list(generation, ms_page(&["a", "b"], false)));
+    app.update(key('p'));
+    let commands = app.update(key('s'));
+    let sorted = generation_of(&commands, Tab::Ms);
+    app.update(list(sorted, ms_page(&["b", "a"], false)));
+    assert_eq!(
+        app.ms.rows[0].path, "b",
+        "the operator's own query is not held"
+    );
+    app.update(list(sorted, ms_page(&["c", "b", "a"], false)));
+    assert_eq!(app.ms.rows.len(), 2, "its refreshes are held");
+    assert!(app.frozen.is_some());
+}

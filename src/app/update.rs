@@ -99,19 +99,25 @@ impl App {
                 self.health.insert(tab, health);
                 Vec::new()
             }
+            // Freezing holds what is on screen: a first answer (nothing shown yet) goes
+            // straight through, later ones wait in the side buffer.
             Msg::Pool(snapshot) => {
                 match &mut self.frozen {
-                    Some(frozen) => frozen.buffer.pool = Some(snapshot),
-                    None => self.pool = Some(snapshot),
+                    Some(frozen) if self.pool.is_some() => frozen.buffer.pool = Some(snapshot),
+                    _ => self.pool = Some(snapshot),
                 }
                 Vec::new()
             }
             Msg::Detail { key, result } => {
+                let shown = self
+                    .details
+                    .iter()
+                    .any(|d| d.key == key && d.data.is_some());
                 match &mut self.frozen {
-                    Some(frozen) => {
+                    Some(frozen) if shown => {
                         frozen.buffer.details.insert(key, result);
                     }
-                    None => self.apply_detail(key, result),
+                    _ => self.apply_detail(key, result),
                 }
                 Vec::new()
             }
@@ -302,11 +308,17 @@ impl App {
         data: ListData,
     ) -> Vec<Command> {
         let tab = data.tab();
-        let current = on_list!(self, tab, l => l.generation).unwrap_or(0);
+        let (current, loaded) =
+            on_list!(self, tab, l => (l.generation, l.loaded)).unwrap_or((0, false));
         if generation != current {
             return Vec::new();
         }
-        if !append && let Some(frozen) = &mut self.frozen {
+        // A refresh of rows on screen waits while frozen; the first page of a query the
+        // operator just asked for (new filter, sort or jump) does not.
+        if !append
+            && loaded
+            && let Some(frozen) = &mut self.frozen
+        {
             frozen.buffer.lists.insert(tab, (generation, data));
             return Vec::new();
         }
