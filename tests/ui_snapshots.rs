@@ -554,3 +554,15 @@ fn the_jobs_list_beside_its_preview_at_160x40() {
     assert!(text.contains("status    ▶ running (running)"), "{text}");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn jobs_at_60x16_keep_status_target_and_error() {
+    let app = on_tab('3', 60, 16);
+    let text = screen(&app, 60, 16);
+    assert!(text.contains("✗ failed"), "{text}");
+    assert!(
+        text.contains(" 3 Jobs "),
+        "tab titles stay when counts go: {text}"
+    );
+    insta::assert_snapshot!(text);
+}

@@ -35,7 +35,7 @@ pub fn draw_frame(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     draw_title(frame, title, app);
-    frame.render_widget(Paragraph::new(tab_bar(app)), tabs);
+    frame.render_widget(Paragraph::new(tab_bar(app, tabs.width)), tabs);
     let body = if app.show_log {
         let log_height = body.height / 3;
         let [main, log] =
@@ -125,15 +125,25 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-/// `1 Images 200+ │ 2 Sources 1234 │ …` with the active tab reversed.
-pub fn tab_bar(app: &App) -> Line<'static> {
+/// `1 Images 200+ │ 2 Sources 1234 │ …` with the active tab reversed; the counts go first
+/// when `width` is too narrow for them.
+pub fn tab_bar(app: &App, width: u16) -> Line<'static> {
+    let full = tab_bar_with(app, true);
+    if full.width() <= usize::from(width) {
+        full
+    } else {
+        tab_bar_with(app, false)
+    }
+}
+
+fn tab_bar_with(app: &App, counts: bool) -> Line<'static> {
     let theme = Theme::new(app.cfg.no_color);
     let mut spans = Vec::new();
     for (i, tab) in Tab::ALL.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled("│", theme.muted()));
         }
-        let count = match app.tab_count(tab) {
+        let count = match app.tab_count(tab).filter(|_| counts) {
             None => String::new(),
             Some((rows, total, more)) => {
                 let loaded = match tab {

@@ -60,7 +60,7 @@ pub fn health_spans(
 pub fn status_line(app: &App) -> Line<'static> {
     let theme = Theme::new(app.cfg.no_color);
     let mut spans = Vec::new();
-    if app.tab != Tab::Pool {
+    if app.tab != Tab::Pool || app.health.contains_key(&Some(Tab::Pool)) {
         spans.extend(health_spans(
             app.tab.title(),
             app.health.get(&Some(app.tab)),
