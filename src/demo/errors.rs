@@ -85,8 +85,9 @@ fn kinds_for(stage: Stage) -> &'static [Kind] {
             Kind::DatabaseLocked,
             Kind::OutOfMemory,
         ],
+        // No valid caltables comes from the caltable windows, not from chance.
         Stage::Calibration => &[
-            Kind::NoCaltables,
+            Kind::TableLocked,
             Kind::TableLocked,
             Kind::MsMissing,
             Kind::DatabaseLocked,

@@ -12,7 +12,8 @@ use super::timeline::TimelineParams;
 use super::{DemoPaths, build_history};
 use crate::text::format::unix_to_mjd;
 
-pub const FIXTURE_SEED: u64 = 20_251_021;
+/// Chosen so that every special case occurs naturally (see `tests/demo_build.rs`).
+pub const FIXTURE_SEED: u64 = 17;
 const CADENCE_S: f64 = 309.0;
 const N_MS: f64 = 30.0;
 
@@ -21,7 +22,7 @@ const NULL_BEAM_IMAGES: [usize; 2] = [0, 1];
 const MISSING_FILE_IMAGE: usize = 2;
 const NOT_FITS_IMAGE: usize = 3;
 
-fn fixture_plan(dir: &Path, now: f64) -> SeedPlan {
+pub fn fixture_plan(dir: &Path, now: f64) -> SeedPlan {
     let layout = Layout::new(dir);
     let start = now - (N_MS + 0.5) * CADENCE_S;
     let dec = 41.5;
@@ -33,9 +34,10 @@ fn fixture_plan(dir: &Path, now: f64) -> SeedPlan {
             layout,
             obs_seconds: CADENCE_S,
             time_scale: 1.0,
+            queue_delay_s: (10.0, 200.0),
             fail_probability: 0.1,
             retry_probability: 0.7,
-            quicklook_probability: 0.45,
+            quicklook_probability: 0.65,
             beam_fill_probability: 1.0,
             meta_fill_probability: 0.5,
             null_flux_probability: 0.1,

@@ -109,6 +109,7 @@ pub fn demo_plan(opts: &DemoOptions) -> SeedPlan {
             layout,
             obs_seconds: 309.0,
             time_scale: 1.0,
+            queue_delay_s: (5.0, 120.0),
             fail_probability: 0.055,
             retry_probability: 0.6,
             quicklook_probability: 0.4,

@@ -120,6 +120,7 @@ pub async fn run_simulator_with(
         layout: layout.clone(),
         obs_seconds: 309.0,
         time_scale: config.time_scale,
+        queue_delay_s: (5.0, 120.0),
         fail_probability: config.fail_probability,
         retry_probability: 0.6,
         quicklook_probability: 0.4,

@@ -24,6 +24,8 @@ pub struct TimelineParams {
     pub obs_seconds: f64,
     /// Multiplies every processing duration (1 for history, small for the simulator).
     pub time_scale: f64,
+    /// How long a job waits in the queue before a worker takes it.
+    pub queue_delay_s: (f64, f64),
     pub fail_probability: f64,
     /// After a retryable failure, how likely the pipeline retries (else it waits as `failed`).
     pub retry_probability: f64,
@@ -114,8 +116,6 @@ pub struct MsRows<'a> {
     pub photometry: &'a [PhotometryRecord],
     pub cal_applied: Vec<&'a CalAppliedRecord>,
 }
-
-const QUEUE_DELAY_S: (f64, f64) = (5.0, 60.0);
 
 fn stage_duration(stage: Stage) -> (f64, f64) {
     match stage {
@@ -215,7 +215,8 @@ pub fn plan_ms(
             let job_id = *next_job_id;
             *next_job_id += 1;
             let created = t;
-            let started = created + rng.random_range(QUEUE_DELAY_S.0..QUEUE_DELAY_S.1) * scale;
+            let started =
+                created + rng.random_range(params.queue_delay_s.0..params.queue_delay_s.1) * scale;
             let (d0, d1) = stage_duration(stage);
             let finished = started + rng.random_range(d0..d1) * scale;
             let failure = if stage == Stage::Calibration && calset.is_none() {
