@@ -64,7 +64,7 @@ impl DemoOptions {
             image_px: 96,
             seed: 110,
             now,
-            fits_days: 1.0,
+            fits_days: 3.0,
         }
     }
 }
@@ -110,7 +110,7 @@ pub fn demo_plan(opts: &DemoOptions) -> SeedPlan {
             obs_seconds: 309.0,
             time_scale: 1.0,
             queue_delay_s: (5.0, 120.0),
-            fail_probability: 0.055,
+            fail_probability: 0.065,
             retry_probability: 0.6,
             quicklook_probability: 0.4,
             beam_fill_probability: 0.15,
