@@ -95,7 +95,6 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
     let paths = build_fixture(dir.path(), NOW).await.unwrap();
     let pool = read_only(&paths.db).await;
 
-    eprintln!("{:?}", table_counts(&pool).await);
     let ms = count(&pool, "SELECT COUNT(*) FROM ms_index").await;
     assert!((25..=32).contains(&ms), "{ms} MS");
     let images = count(&pool, "SELECT COUNT(*) FROM images").await;
@@ -264,6 +263,7 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
     let reader = read_only(&paths.db).await;
     let ms_before = count(&reader, "SELECT COUNT(*) FROM ms_index").await;
     let jobs_before = count(&reader, "SELECT COUNT(*) FROM jobs").await;
+    let last_job_before = count(&reader, "SELECT MAX(id) FROM jobs").await;
 
     let registry = PoolRegistry::default();
     let (stop, shutdown) = tokio::sync::watch::channel(false);
@@ -304,7 +304,14 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
     wait_for("a completed simulated job", Duration::from_secs(20), || {
         let reader = reader.clone();
         async move {
-            count(&reader, "SELECT COUNT(*) FROM jobs WHERE status = 'completed' AND created_at > (SELECT MAX(created_at) - 60 FROM jobs)").await > 0
+            let completed: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE status = 'completed' AND id > ?",
+            )
+            .bind(last_job_before)
+            .fetch_one(&reader)
+            .await
+            .unwrap();
+            completed > 0
         }
     })
     .await;

@@ -72,12 +72,12 @@ pub fn fixture_plan(dir: &Path, now: f64) -> SeedPlan {
 
 /// The special cases, applied to the planned history before it is written.
 fn special_cases(history: &mut History) {
-    let mut pbcor = history
+    let pbcor = history
         .ms
         .iter_mut()
         .flat_map(|m| m.images.iter_mut())
         .filter(|i| i.record.kind == "pbcor");
-    for (k, image) in pbcor.by_ref().enumerate().take(NOT_FITS_IMAGE + 1) {
+    for (k, image) in pbcor.enumerate() {
         if NULL_BEAM_IMAGES.contains(&k) {
             image.record.beam_major_arcsec = None;
             image.record.beam_minor_arcsec = None;

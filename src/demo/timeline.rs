@@ -846,3 +846,121 @@ fn job_at(a: &Attempt, ms_path: &str, now: f64) -> JobRecord {
         finished_at,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use std::path::Path;
+
+    const T0: f64 = 1_761_056_599.0;
+
+    fn params(fail_probability: f64, retry_probability: f64) -> TimelineParams {
+        TimelineParams {
+            layout: Layout::new(Path::new("/d")),
+            obs_seconds: 309.0,
+            time_scale: 1.0,
+            queue_delay_s: (5.0, 60.0),
+            fail_probability,
+            retry_probability,
+            quicklook_probability: 1.0,
+            beam_fill_probability: 0.0,
+            meta_fill_probability: 0.0,
+            null_flux_probability: 0.0,
+            image_px: 32,
+            field_radius_deg: 1.75,
+            pointing_dec_deg: 41.5,
+        }
+    }
+
+    fn calset() -> CalSet {
+        CalSet {
+            set_name: "2025-10-21T08:00:00_3C286".into(),
+            tables: vec![("BP".into(), "/d/stage/caltables/x_bp.cal".into())],
+        }
+    }
+
+    fn plan(p: &TimelineParams, cal: Option<&CalSet>, seed: u64) -> MsTimeline {
+        let mut next = 1;
+        plan_ms(
+            p,
+            T0,
+            &mut next,
+            cal,
+            &Sky::default(),
+            &mut StdRng::seed_from_u64(seed),
+        )
+    }
+
+    #[test]
+    fn a_healthy_ms_goes_from_discovered_to_done_with_its_images() {
+        let ms = plan(&params(0.0, 0.0), Some(&calset()), 1);
+        assert!(ms.at(ms.discovered_at - 1.0).ms_index.is_none());
+        let first = ms.at(ms.discovered_at);
+        assert_eq!(first.ms_index.unwrap().status, "discovered");
+        assert_eq!(first.ms_state.unwrap().current_state, "pending");
+
+        let conversion = &ms.attempts[0];
+        let queued = ms.at(conversion.created);
+        assert_eq!(queued.jobs[0].status, "pending");
+        let running = ms.at(conversion.started + 1.0);
+        assert_eq!(running.jobs[0].status, "running");
+        assert_eq!(running.ms_state.unwrap().current_state, "converting");
+
+        let end = ms.at(ms.last_change());
+        assert_eq!(end.ms_index.as_ref().unwrap().status, "done");
+        assert_eq!(end.ms_index.unwrap().cal_applied, 1);
+        assert_eq!(end.ms_state.unwrap().current_state, "done");
+        assert_eq!(end.jobs.len(), 4);
+        assert!(
+            end.jobs
+                .iter()
+                .all(|j| j.status == "completed" && j.finished_at.is_some())
+        );
+        assert_eq!(end.images.len(), 2);
+        assert!(
+            end.images
+                .iter()
+                .all(|i| i.record.beam_major_arcsec.is_none())
+        );
+    }
+
+    #[test]
+    fn a_failed_job_leaves_its_traceback_and_the_ms_waiting_for_a_retry_or_a_person() {
+        let ms = plan(&params(1.0, 0.0), Some(&calset()), 2);
+        let end = ms.at(ms.last_change());
+        assert_eq!(end.jobs.len(), 1);
+        let job = &end.jobs[0];
+        assert_eq!(job.status, "failed");
+        assert!(job.logs.contains("Traceback (most recent call last):"));
+        let state = end.ms_state.unwrap();
+        assert!(matches!(state.current_state.as_str(), "failed" | "error"));
+        assert_eq!(state.retry_count, 1);
+        assert!(state.error_message.is_some());
+        assert_eq!(end.ms_index.unwrap().status, "failed");
+    }
+
+    #[test]
+    fn retries_stop_after_three_failures() {
+        let ms = plan(&params(1.0, 1.0), Some(&calset()), 3);
+        let end = ms.at(ms.last_change());
+        let state = end.ms_state.unwrap();
+        assert!(end.jobs.len() <= 3);
+        assert!(end.jobs.iter().all(|j| j.status == "failed"));
+        assert_eq!(state.current_state, "error");
+    }
+
+    #[test]
+    fn without_valid_caltables_the_ms_is_skipped() {
+        let ms = plan(&params(0.0, 0.0), None, 4);
+        let end = ms.at(ms.last_change());
+        assert_eq!(end.ms_index.unwrap().status, "skipped_no_caltables");
+        assert!(
+            end.jobs[1]
+                .logs
+                .contains("No valid calibration tables for MJD")
+        );
+        assert!(end.images.is_empty());
+    }
+}
