@@ -150,67 +150,13 @@ pub fn plan_ms(
     sky: &Sky,
     rng: &mut impl Rng,
 ) -> MsTimeline {
-    let gid = group_id(start_unix);
-    let rid = run_id(start_unix);
-    let ms_path = params.layout.ms_path(&gid);
-    let end_unix = start_unix + params.obs_seconds;
-    let start_mjd = unix_to_mjd(start_unix);
-    let end_mjd = unix_to_mjd(end_unix);
-    let mid_mjd = (start_mjd + end_mjd) / 2.0;
-    let ra_deg = meridian_ra_deg(mid_mjd);
-    let dec_deg = params.pointing_dec_deg;
+    let mut ms = MsTimeline::observed(params, start_unix, rng);
+    let pbcor_path = params.layout.pbcor_image_path(&ms.group_id);
     let scale = params.time_scale;
-    let discovered_at = end_unix + rng.random_range(2.0..20.0) * scale;
-    let pbcor_path = params.layout.pbcor_image_path(&gid);
-
-    let mut ms = MsTimeline {
-        group_id: gid.clone(),
-        run_id: rid.clone(),
-        ms_path: ms_path.clone(),
-        start_unix,
-        discovered_at,
-        start_mjd,
-        end_mjd,
-        mid_mjd,
-        ra_deg,
-        dec_deg,
-        field_name: field_name(ra_deg, dec_deg),
-        attempts: Vec::new(),
-        images: Vec::new(),
-        images_at: f64::INFINITY,
-        photometry: Vec::new(),
-        photometry_at: f64::INFINITY,
-        cal_applied: Vec::new(),
-        transitions: vec![Transition {
-            at: discovered_at,
-            status: "discovered",
-            stage: "discovered",
-            state: "pending",
-            retry_count: 0,
-            error: None,
-            job_id: None,
-        }],
-    };
-    let event = |unix: f64, level: Level, stage: Stage, message: String| LogEvent {
-        unix,
-        level,
-        stage,
-        message,
-        ms_path: ms_path.clone(),
-        group_id: gid.clone(),
-        run_id: rid.clone(),
-        exc_info: None,
-    };
-    let ctx = FailureContext {
-        ms_path: &ms_path,
-        group_id: &gid,
-        mid_mjd,
-        image_path: &pbcor_path,
-    };
-
-    let mut t = discovered_at + rng.random_range(10.0..90.0) * scale;
+    let mut t = ms.discovered_at + rng.random_range(10.0..90.0) * scale;
     let mut retries = 0i64;
     'stages: for stage in Stage::ALL {
+        let mut previous_failure: Option<String> = None;
         loop {
             let job_id = *next_job_id;
             *next_job_id += 1;
@@ -219,6 +165,12 @@ pub fn plan_ms(
                 created + rng.random_range(params.queue_delay_s.0..params.queue_delay_s.1) * scale;
             let (d0, d1) = stage_duration(stage);
             let finished = started + rng.random_range(d0..d1) * scale;
+            let ctx = FailureContext {
+                ms_path: &ms.ms_path,
+                group_id: &ms.group_id,
+                mid_mjd: ms.mid_mjd,
+                image_path: &pbcor_path,
+            };
             let failure = if stage == Stage::Calibration && calset.is_none() {
                 Some(no_caltables(&ctx, rng))
             } else if rng.random_bool(params.fail_probability) {
@@ -226,92 +178,24 @@ pub fn plan_ms(
             } else {
                 None
             };
-            let mid_messages = stage_messages(stage, params, &ms, calset, &pbcor_path, sky, rng);
-            let kept = if failure.is_some() {
-                1
-            } else {
-                mid_messages.len()
+            let details = stage_messages(stage, params, &ms, calset, &pbcor_path, sky, rng);
+            let worker = rng.random_range(1..5);
+            let window = JobWindow {
+                job_id,
+                stage,
+                created,
+                started,
+                finished,
             };
-            let mut events = vec![
-                event(
-                    created,
-                    Level::Info,
-                    stage,
-                    format!("Job {job_id} queued: {} of {ms_path}", stage.job_type()),
-                ),
-                event(
-                    started,
-                    Level::Info,
-                    stage,
-                    format!(
-                        "Job {job_id} started {} on worker dsa-proc-{:02}",
-                        stage.job_type(),
-                        rng.random_range(1..5)
-                    ),
-                ),
-            ];
-            for (i, message) in mid_messages.into_iter().take(kept).enumerate() {
-                let at = started + (finished - started) * (i as f64 + 1.0) / (kept as f64 + 1.0);
-                events.push(event(at, Level::Info, stage, message));
-            }
-            let job_type = stage.job_type();
-            match &failure {
-                Some(f) => {
-                    let mut e = event(
-                        finished,
-                        Level::Error,
-                        stage,
-                        format!("{job_type} failed: {}", f.exception),
-                    );
-                    e.exc_info = Some(f.traceback.clone());
-                    events.push(e);
-                }
-                None => events.push(event(
-                    finished,
-                    Level::Info,
-                    stage,
-                    format!("{job_type} completed in {:.1} s", finished - started),
-                )),
-            }
-            let (status, ms_stage, state) = running_state(stage, 0.0);
-            ms.transitions.push(Transition {
-                at: started,
-                status,
-                stage: ms_stage,
-                state,
-                retry_count: retries,
-                error: None,
-                job_id: Some(job_id),
-            });
-            if stage == Stage::Calibration {
-                for fraction in [0.34, 0.67] {
-                    let (status, ms_stage, state) = running_state(stage, fraction);
-                    ms.transitions.push(Transition {
-                        at: started + (finished - started) * fraction,
-                        status,
-                        stage: ms_stage,
-                        state,
-                        retry_count: retries,
-                        error: None,
-                        job_id: Some(job_id),
-                    });
-                }
-            }
-            let artifacts = match (&failure, stage) {
-                (Some(_), _) => json!([]),
-                (None, Stage::Conversion) => json!([ms_path]),
-                (None, Stage::Calibration) => json!(
-                    calset
-                        .map(|c| c.tables.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>())
-                        .unwrap_or_default()
-                ),
-                (None, Stage::Imaging) => json!([pbcor_path]),
-                (None, Stage::Photometry) => json!([format!(
-                    "{}/stage/products/{gid}.photometry.csv",
-                    params.layout.root.display()
-                )]),
-            };
-            let params_json = job_params(stage, params, &ms_path, &gid, &pbcor_path, calset);
+            let events = ms.job_events(
+                &window,
+                worker,
+                details,
+                failure.as_ref(),
+                previous_failure.as_deref(),
+                retries,
+            );
+            ms.push_running(&window, retries);
             ms.attempts.push(Attempt {
                 job_id,
                 stage,
@@ -320,8 +204,15 @@ pub fn plan_ms(
                 finished,
                 failure: failure.clone(),
                 events,
-                params: params_json,
-                artifacts: artifacts.to_string(),
+                params: job_params(
+                    stage,
+                    params,
+                    &ms.ms_path,
+                    &ms.group_id,
+                    &pbcor_path,
+                    calset,
+                ),
+                artifacts: artifacts(stage, failure.is_some(), params, &ms, calset, &pbcor_path),
             });
             if stage == Stage::Calibration {
                 record_calibration(&mut ms, calset, failure.as_ref(), finished, rng);
@@ -341,38 +232,198 @@ pub fn plan_ms(
                 break;
             };
             retries += 1;
-            let error = Some(f.exception.clone());
-            if f.no_caltables {
-                ms.transitions.push(Transition {
-                    at: finished,
-                    status: "skipped_no_caltables",
-                    stage: "calibration",
-                    state: "error",
-                    retry_count: retries,
-                    error,
-                    job_id: Some(job_id),
-                });
-                break 'stages;
-            }
-            let retry = f.retryable && retries < 3 && rng.random_bool(params.retry_probability);
-            let terminal = !f.retryable || retries >= 3;
-            let state = if terminal { "error" } else { "failed" };
-            ms.transitions.push(Transition {
-                at: finished,
-                status: "failed",
-                stage: ms_stage_name(stage),
-                state,
-                retry_count: retries,
-                error,
-                job_id: Some(job_id),
-            });
+            let retry = !f.no_caltables
+                && f.retryable
+                && retries < 3
+                && rng.random_bool(params.retry_probability);
+            ms.push_failed(&window, &f, retries);
             if !retry {
                 break 'stages;
             }
+            previous_failure = Some(f.exception);
             t = finished + rng.random_range(60.0..300.0) * scale;
         }
     }
     ms
+}
+
+/// When one job ran.
+struct JobWindow {
+    job_id: i64,
+    stage: Stage,
+    created: f64,
+    started: f64,
+    finished: f64,
+}
+
+impl MsTimeline {
+    /// A new observation, discovered shortly after its last subband was written.
+    fn observed(params: &TimelineParams, start_unix: f64, rng: &mut impl Rng) -> MsTimeline {
+        let gid = group_id(start_unix);
+        let end_unix = start_unix + params.obs_seconds;
+        let (start_mjd, end_mjd) = (unix_to_mjd(start_unix), unix_to_mjd(end_unix));
+        let mid_mjd = (start_mjd + end_mjd) / 2.0;
+        let ra_deg = meridian_ra_deg(mid_mjd);
+        let dec_deg = params.pointing_dec_deg;
+        let discovered_at = end_unix + rng.random_range(2.0..20.0) * params.time_scale;
+        MsTimeline {
+            run_id: run_id(start_unix),
+            ms_path: params.layout.ms_path(&gid),
+            group_id: gid,
+            start_unix,
+            discovered_at,
+            start_mjd,
+            end_mjd,
+            mid_mjd,
+            ra_deg,
+            dec_deg,
+            field_name: field_name(ra_deg, dec_deg),
+            attempts: Vec::new(),
+            images: Vec::new(),
+            images_at: f64::INFINITY,
+            photometry: Vec::new(),
+            photometry_at: f64::INFINITY,
+            cal_applied: Vec::new(),
+            transitions: vec![Transition {
+                at: discovered_at,
+                status: "discovered",
+                stage: "discovered",
+                state: "pending",
+                retry_count: 0,
+                error: None,
+                job_id: None,
+            }],
+        }
+    }
+
+    fn event(&self, unix: f64, level: Level, stage: Stage, message: String) -> LogEvent {
+        LogEvent {
+            unix,
+            level,
+            stage,
+            message,
+            ms_path: self.ms_path.clone(),
+            group_id: self.group_id.clone(),
+            run_id: self.run_id.clone(),
+            exc_info: None,
+        }
+    }
+
+    /// The log events of one job: queued (with a warning when it is a retry), started, its
+    /// progress messages (cut short by a failure), then completed or failed with a traceback.
+    fn job_events(
+        &self,
+        w: &JobWindow,
+        worker: u32,
+        details: Vec<String>,
+        failure: Option<&Failure>,
+        previous_failure: Option<&str>,
+        retries: i64,
+    ) -> Vec<LogEvent> {
+        let job_type = w.stage.job_type();
+        let mut events = Vec::new();
+        if let Some(previous) = previous_failure {
+            let message = format!(
+                "Retrying {job_type} (attempt {} of 3) after: {previous}",
+                retries + 1
+            );
+            events.push(self.event(w.created, Level::Warning, w.stage, message));
+        }
+        let queued = format!("Job {} queued: {job_type} of {}", w.job_id, self.ms_path);
+        events.push(self.event(w.created, Level::Info, w.stage, queued));
+        let started = format!(
+            "Job {} started {job_type} on worker dsa-proc-{worker:02}",
+            w.job_id
+        );
+        events.push(self.event(w.started, Level::Info, w.stage, started));
+        let kept = if failure.is_some() { 1 } else { details.len() };
+        for (i, message) in details.into_iter().take(kept).enumerate() {
+            let at = w.started + (w.finished - w.started) * (i as f64 + 1.0) / (kept as f64 + 1.0);
+            events.push(self.event(at, Level::Info, w.stage, message));
+        }
+        match failure {
+            Some(f) => {
+                let mut e = self.event(
+                    w.finished,
+                    Level::Error,
+                    w.stage,
+                    format!("{job_type} failed: {}", f.exception),
+                );
+                e.exc_info = Some(f.traceback.clone());
+                events.push(e);
+            }
+            None => {
+                let message = format!("{job_type} completed in {:.1} s", w.finished - w.started);
+                events.push(self.event(w.finished, Level::Info, w.stage, message));
+            }
+        }
+        events
+    }
+
+    /// The states a running job puts the MS in (calibration goes through three).
+    fn push_running(&mut self, w: &JobWindow, retries: i64) {
+        let fractions: &[f64] = if w.stage == Stage::Calibration {
+            &[0.0, 0.34, 0.67]
+        } else {
+            &[0.0]
+        };
+        for &fraction in fractions {
+            let (status, stage, state) = running_state(w.stage, fraction);
+            self.transitions.push(Transition {
+                at: w.started + (w.finished - w.started) * fraction,
+                status,
+                stage,
+                state,
+                retry_count: retries,
+                error: None,
+                job_id: Some(w.job_id),
+            });
+        }
+    }
+
+    /// A failure: skipped (no caltables), `failed` (a retry may help) or `error` (a person must).
+    fn push_failed(&mut self, w: &JobWindow, f: &Failure, retries: i64) {
+        let (status, stage, state) = if f.no_caltables {
+            ("skipped_no_caltables", "calibration", "error")
+        } else if !f.retryable || retries >= 3 {
+            ("failed", ms_stage_name(w.stage), "error")
+        } else {
+            ("failed", ms_stage_name(w.stage), "failed")
+        };
+        self.transitions.push(Transition {
+            at: w.finished,
+            status,
+            stage,
+            state,
+            retry_count: retries,
+            error: Some(f.exception.clone()),
+            job_id: Some(w.job_id),
+        });
+    }
+}
+
+fn artifacts(
+    stage: Stage,
+    failed: bool,
+    params: &TimelineParams,
+    ms: &MsTimeline,
+    calset: Option<&CalSet>,
+    pbcor_path: &str,
+) -> String {
+    let list: Vec<String> = match (failed, stage) {
+        (true, _) => Vec::new(),
+        (false, Stage::Conversion) => vec![ms.ms_path.clone()],
+        (false, Stage::Calibration) => calset
+            .map(|c| c.tables.iter().map(|(_, p)| p.clone()).collect())
+            .unwrap_or_default(),
+        (false, Stage::Imaging) => vec![pbcor_path.to_string()],
+        (false, Stage::Photometry) => vec![format!(
+            "{}/stage/products/{}.photometry.csv",
+            params.layout.root.display(),
+            ms.group_id
+        )],
+    };
+    json!(list).to_string()
 }
 
 fn ms_stage_name(stage: Stage) -> &'static str {
