@@ -23,15 +23,29 @@ const BINARY_TBL: c_int = 2;
 /// Data types for `ffcrim`.
 const FLOAT_IMG: c_int = -32;
 
-/// Status codes that mean "this is not (or no longer) a valid FITS file".
-pub(crate) const END_OF_FILE: i32 = 107;
-pub(crate) const READ_ERROR: i32 = 108;
-pub(crate) const UNKNOWN_REC: i32 = 252;
-pub(crate) const NO_SIMPLE: i32 = 221;
-pub(crate) const NO_XTENSION: i32 = 225;
-pub(crate) const NOT_IMAGE: i32 = 233;
-pub(crate) const BAD_HEADER_FILL: i32 = 254;
-pub(crate) const BAD_DATA_FILL: i32 = 255;
+/// CFITSIO status codes (fitsio2.h / fitsio.h) that classify a failed read.
+const END_OF_FILE: i32 = 107;
+const READ_ERROR: i32 = 108;
+const NO_SIMPLE: i32 = 221;
+/// 201..=264 are header/keyword parse errors: the file claims to be FITS but is damaged.
+const HEADER_ERRORS: std::ops::RangeInclusive<i32> = 201..=264;
+
+/// What a CFITSIO status says about the file itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatusClass {
+    NotFits,
+    Corrupt,
+    Other,
+}
+
+pub(crate) fn classify_status(code: i32) -> StatusClass {
+    match code {
+        NO_SIMPLE => StatusClass::NotFits,
+        END_OF_FILE | READ_ERROR => StatusClass::Corrupt,
+        code if HEADER_ERRORS.contains(&code) => StatusClass::Corrupt,
+        _ => StatusClass::Other,
+    }
+}
 
 /// A failed CFITSIO call: its status code and a one-line explanation.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,10 +87,17 @@ fn describe_status(status: c_int) -> CfitsioError {
     // SAFETY: clearing the global message stack has no preconditions.
     unsafe { sys::ffcmsg() };
     // The first stacked message is usually the most concrete ("... is not a FITS file").
-    if let Some(first) = detail.first() {
-        if !first.eq_ignore_ascii_case(&message) {
-            message = format!("{message}: {first}");
-        }
+    // The stack alternates explanations with the file name they refer to; the caller already
+    // shows the name, so keep the explanations only.
+    let explanations: Vec<String> = detail
+        .iter()
+        .filter(|line| line.contains(' ') && !line.starts_with('/'))
+        .map(|line| line.trim().trim_end_matches(':').trim_end().to_string())
+        .filter(|line| !line.eq_ignore_ascii_case(&message))
+        .take(3)
+        .collect();
+    if !explanations.is_empty() {
+        message = format!("{message}: {}", explanations.join("; "));
     }
     CfitsioError {
         code: status,
@@ -330,6 +351,17 @@ impl FitsHandle {
         unsafe { sys::ffmahd(self.raw(), number, &mut kind, &mut status) };
         check(status)?;
         Ok(HduKind::from_code(kind, index == 0))
+    }
+
+    /// The byte offset just past the current HDU's data (including padding), as the header
+    /// announces it; a file shorter than this was cut short.
+    pub fn data_end(&mut self) -> Result<u64, CfitsioError> {
+        let (mut head, mut data, mut end): (i64, i64, i64) = (0, 0, 0);
+        let mut status: c_int = 0;
+        // SAFETY: all out-pointers are valid.
+        unsafe { sys::ffghadll(self.raw(), &mut head, &mut data, &mut end, &mut status) };
+        check(status)?;
+        Ok(u64::try_from(end).unwrap_or(0))
     }
 
     /// The current HDU's header cards, raw, in order (END excluded).

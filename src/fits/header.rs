@@ -20,9 +20,13 @@ pub enum FitsError {
 }
 
 /// One 80-character header card.
+///
+/// A CONTINUE long string is one `Card`: `value` holds the whole joined string and `raw` holds
+/// the raw text of the first card and each CONTINUE card joined with `'\n'`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Card {
-    /// The card exactly as stored (80 columns, right-trimmed), for the raw view.
+    /// The card exactly as stored (80 columns, right-trimmed), for the raw view; several lines
+    /// for a CONTINUE long string.
     pub raw: String,
     pub key: String,
     /// The value; CONTINUE long strings are already joined into the first card's value,
@@ -74,4 +78,7 @@ pub struct HeaderDoc {
     pub file_bytes: u64,
     pub hdus: Vec<Hdu>,
     pub summary: HeaderSummary,
+    /// A one-line caveat for the pane, e.g. that only the primary header of a gzip file was
+    /// read and later HDUs were not scanned. `None` when every HDU was read.
+    pub note: Option<String>,
 }

@@ -165,11 +165,19 @@ fn beam_sigma_pixels(spec: &ImageSpec) -> f64 {
     }
 }
 
-/// A normal deviate by Box–Muller (rand 0.9 itself has no normal distribution).
-fn gaussian(rng: &mut SmallRng) -> f64 {
-    let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+/// Append `count` normal deviates of standard deviation `rms`: Box–Muller, using both
+/// values of each pair (rand 0.9 itself has no normal distribution).
+fn push_noise(rng: &mut SmallRng, rms: f64, count: usize, out: &mut Vec<f32>) {
+    let target = out.len() + count;
+    while out.len() < target {
+        let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+        let angle = std::f64::consts::TAU * rng.random::<f64>();
+        let radius = (-2.0 * u1.ln()).sqrt() * rms;
+        out.push((radius * angle.cos()) as f32);
+        if out.len() < target {
+            out.push((radius * angle.sin()) as f32);
+        }
+    }
 }
 
 fn write_pixels(file: &mut FitsHandle, spec: &ImageSpec) -> Result<(), CfitsioError> {
@@ -187,7 +195,7 @@ fn write_pixels(file: &mut FitsHandle, spec: &ImageSpec) -> Result<(), CfitsioEr
         buffer.clear();
         for y in row..row + rows {
             let line_start = buffer.len();
-            buffer.extend((0..width).map(|_| (gaussian(&mut rng) * NOISE_RMS_JY) as f32));
+            push_noise(&mut rng, NOISE_RMS_JY, width, &mut buffer);
             for source in sources.iter().filter(|s| (s.y - y as f64).abs() <= reach) {
                 let dy = source.y - y as f64;
                 let x_min = (source.x - reach).max(0.0) as usize;
@@ -258,6 +266,21 @@ mod tests {
         write_pipeline_image(&a, &small_spec()).expect("write a");
         write_pipeline_image(&b, &small_spec()).expect("write b");
         assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+    }
+
+    #[test]
+    fn the_noise_has_the_requested_rms() {
+        let mut rng = SmallRng::seed_from_u64(3);
+        let mut noise = Vec::new();
+        push_noise(&mut rng, 0.5, 20_001, &mut noise);
+        assert_eq!(noise.len(), 20_001);
+        let mean_square: f64 =
+            noise.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / noise.len() as f64;
+        assert!(
+            (mean_square.sqrt() - 0.5).abs() < 0.02,
+            "rms {}",
+            mean_square.sqrt()
+        );
     }
 
     #[test]
