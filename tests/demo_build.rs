@@ -130,6 +130,11 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
     .await
     .unwrap();
     assert_eq!(null_beam.len(), 2);
+    for path in &null_beam {
+        let header = contimg_monitor::fits::read_header(Path::new(path)).expect(path);
+        let bmaj = header.summary.bmaj_arcsec.expect("BMAJ in the header");
+        assert!(bmaj > 0.0, "{path}: beam {bmaj}");
+    }
     // Every image file exists, except one missing and one that is not FITS.
     let paths_on_disk: Vec<String> = sqlx::query_scalar("SELECT path FROM images")
         .fetch_all(&pool)

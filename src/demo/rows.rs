@@ -188,11 +188,15 @@ record!(CalAppliedRecord => "calibration_applied" {
     error_message: Option<String> = "error_message",
 });
 
-/// `INSERT` or `INSERT OR REPLACE` (for rows the simulator updates in place).
+/// How a row meets an existing one with the same key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
+    /// Fail: the seed writes into empty tables.
     Insert,
+    /// Replace it: the simulator updates rows in place.
     Replace,
+    /// Keep the existing one: rows written once.
+    Ignore,
 }
 
 /// Rows per statement: well under SQLite's 32 766 bound parameters for every table here.
@@ -210,6 +214,7 @@ pub async fn insert_all<R: Record>(
         match verb {
             Verb::Insert => "INSERT",
             Verb::Replace => "INSERT OR REPLACE",
+            Verb::Ignore => "INSERT OR IGNORE",
         },
         R::TABLE,
         R::COLUMNS.join(", ")

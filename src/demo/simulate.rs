@@ -107,14 +107,18 @@ pub async fn run_simulator_with(
     registry.register(Arc::new(pool.clone()));
 
     let layout = Layout::new(&paths.root());
-    let (sky, calset, mut next_job_id) = {
+    let (sky, calset, mut next_job_id, mut last_group) = {
         let mut conn = pool.acquire().await.context("demo writer pool")?;
         let sky = load_sky(&mut conn).await?;
         let calset = load_calset(&mut conn).await?;
         let next_job_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM jobs")
             .fetch_one(&mut *conn)
             .await?;
-        (sky, calset, next_job_id)
+        // A restarted simulator continues after the newest observation, never on top of it.
+        let last_group: Option<String> = sqlx::query_scalar("SELECT MAX(group_id) FROM ms_index")
+            .fetch_one(&mut *conn)
+            .await?;
+        (sky, calset, next_job_id, last_group.unwrap_or_default())
     };
     let params = TimelineParams {
         layout: layout.clone(),
@@ -133,7 +137,6 @@ pub async fn run_simulator_with(
     };
     let mut rng = StdRng::seed_from_u64(config.seed ^ wall_clock().to_bits());
     let mut live: Vec<Live> = Vec::new();
-    let mut last_group = String::new();
     let mut bursts: JoinSet<()> = JoinSet::new();
     let start = tokio::time::Instant::now();
     let mut next_ms = start;
@@ -252,7 +255,7 @@ async fn write_tick(
         let new_images = !l.images_written && !rows.images.is_empty();
         if new_images {
             let images: Vec<_> = rows.images.iter().map(|i| i.record.clone()).collect();
-            insert_all(db, &images, Verb::Insert).await?;
+            insert_all(db, &images, Verb::Ignore).await?;
         }
         let new_photometry = !l.photometry_written && !rows.photometry.is_empty();
         if new_photometry {
