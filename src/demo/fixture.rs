@@ -1,0 +1,130 @@
+//! The test fixture: a small, fixed history (about 30 MS) with every case the UI must show —
+//! failed jobs with tracebacks, an escape sequence, images whose beam is only in the FITS
+//! header, an image row with no file and one whose file is not FITS, a variable source,
+//! a retried MS, batches with a failed item. Same content on every run for the same `now`.
+
+use std::path::Path;
+
+use super::names::Layout;
+use super::seed::{History, SeedPlan};
+use super::sky::{SkyPlan, meridian_ra_deg};
+use super::timeline::TimelineParams;
+use super::{DemoPaths, build_history};
+use crate::text::format::unix_to_mjd;
+
+/// Chosen so that every special case occurs naturally (see `tests/demo_build.rs`).
+pub const FIXTURE_SEED: u64 = 119;
+const CADENCE_S: f64 = 309.0;
+const N_MS: f64 = 30.0;
+
+/// The fixture's image rows that the UI must treat specially, by position among pbcor images.
+const NULL_BEAM_IMAGES: [usize; 2] = [0, 1];
+const MISSING_FILE_IMAGE: usize = 2;
+const NOT_FITS_IMAGE: usize = 3;
+
+pub fn fixture_plan(dir: &Path, now: f64) -> SeedPlan {
+    let layout = Layout::new(dir);
+    let start = now - (N_MS + 0.5) * CADENCE_S;
+    let dec = 41.5;
+    let ra0 = meridian_ra_deg(unix_to_mjd(start));
+    // The sky turns 360° per sidereal day: sources only where the fixture looked.
+    let ra_span = (now - start) / 86_164.1 * 360.0;
+    SeedPlan {
+        timeline: TimelineParams {
+            layout,
+            obs_seconds: CADENCE_S,
+            time_scale: 1.0,
+            queue_delay_s: (10.0, 200.0),
+            fail_probability: 0.1,
+            retry_probability: 0.7,
+            quicklook_probability: 0.65,
+            beam_fill_probability: 1.0,
+            meta_fill_probability: 0.5,
+            null_flux_probability: 0.1,
+            image_px: 64,
+            // Wide, so each of the few sources is measured ~10 times in 30 observations.
+            field_radius_deg: 6.5,
+            pointing_dec_deg: dec,
+        },
+        sky: SkyPlan {
+            n_sources: 20,
+            ra_range_deg: (ra0, ra0 + ra_span),
+            dec_centre_deg: dec,
+            dec_half_width_deg: 1.0,
+            n_variables: 1,
+            mjd_range: (unix_to_mjd(start), unix_to_mjd(now)),
+        },
+        start,
+        now,
+        cadence_s: CADENCE_S,
+        // One observation finds no valid calibration.
+        caltable_gap: Some((start + 8.0 * CADENCE_S, start + 9.0 * CADENCE_S)),
+        caltable_every_s: 6.0 * 3600.0,
+        batch_every_s: (now - start) / 2.5,
+        batch_size: (4, 6),
+        batch_item_fail_probability: 0.25,
+        fits_since: f64::NEG_INFINITY,
+        run_logs_since: f64::INFINITY,
+        variability_fraction: 1.0,
+        sources_fraction: 0.5,
+    }
+}
+
+/// The special cases, applied to the planned history before it is written.
+fn special_cases(history: &mut History) {
+    let pbcor = history
+        .ms
+        .iter_mut()
+        .flat_map(|m| m.images.iter_mut())
+        .filter(|i| i.record.kind == "pbcor");
+    for (k, image) in pbcor.enumerate() {
+        if NULL_BEAM_IMAGES.contains(&k) {
+            image.record.beam_major_arcsec = None;
+            image.record.beam_minor_arcsec = None;
+            image.record.beam_pa_deg = None;
+        }
+    }
+    // Make sure one batch item failed, whatever the dice said.
+    if !history.batch_items.iter().any(|i| i.status == "failed")
+        && let Some(item) = history.batch_items.iter_mut().find(|i| i.status == "done")
+    {
+        item.status = "failed".to_string();
+        item.error = Some("TimeoutError: imaging exceeded 600 s".to_string());
+        let batch_id = item.batch_id;
+        if let Some(batch) = history.batches.iter_mut().find(|b| b.id == batch_id) {
+            batch.completed_items -= 1;
+            batch.failed_items += 1;
+        }
+    }
+}
+
+/// Paths of the pbcor images, in planning order.
+fn pbcor_paths(history: &History) -> Vec<String> {
+    history
+        .ms
+        .iter()
+        .flat_map(|m| m.images.iter())
+        .filter(|i| i.record.kind == "pbcor")
+        .map(|i| i.record.path.clone())
+        .collect()
+}
+
+/// Build the fixture under `dir` (which should be empty), with every time derived from `now`.
+pub async fn build_fixture(dir: &Path, now: f64) -> anyhow::Result<DemoPaths> {
+    let plan = fixture_plan(dir, now);
+    let layout = plan.timeline.layout.clone();
+    let (history, _) = build_history(&plan, FIXTURE_SEED, special_cases).await?;
+    let pbcor = pbcor_paths(&history);
+    if let Some(missing) = pbcor.get(MISSING_FILE_IMAGE)
+        && Path::new(missing).exists()
+    {
+        std::fs::remove_file(missing)?;
+    }
+    if let Some(not_fits) = pbcor.get(NOT_FITS_IMAGE) {
+        std::fs::write(
+            not_fits,
+            "<html><body>502 Bad Gateway: transfer from dsa-storage interrupted</body></html>\n",
+        )?;
+    }
+    Ok(DemoPaths::of(&layout))
+}

@@ -1,0 +1,556 @@
+//! History: days of pipeline operation planned up to `now`, then written to the database,
+//! the image directory (FITS files) and the log directory.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use rand::Rng;
+use sqlx::SqlitePool;
+use sqlx::sqlite::SqliteConnection;
+
+use super::errors::{FailureContext, Stage, pick_failure};
+use super::logs::{LogEvent, append_events};
+use super::names::{Layout, group_id};
+use super::rows::{
+    BatchItemRecord, BatchJobRecord, CaltableRecord, Record, SourceRecord, VariabilityRecord, Verb,
+    insert_all,
+};
+use super::sky::{Sky, SkyPlan};
+use super::timeline::{CalSet, MsTimeline, TimelineParams, plan_ms};
+use crate::text::format::{mjd_to_unix, unix_to_mjd};
+
+/// What history to make.
+#[derive(Debug, Clone)]
+pub struct SeedPlan {
+    pub timeline: TimelineParams,
+    pub sky: SkyPlan,
+    pub start: f64,
+    pub now: f64,
+    /// Seconds between the starts of consecutive observations.
+    pub cadence_s: f64,
+    /// Observations whose middle falls in this Unix range find no valid calibration.
+    pub caltable_gap: Option<(f64, f64)>,
+    pub caltable_every_s: f64,
+    pub batch_every_s: f64,
+    pub batch_size: (usize, usize),
+    pub batch_item_fail_probability: f64,
+    /// FITS files are written for images created at or after this time.
+    pub fits_since: f64,
+    /// `{run_id}.log` files are written for MS observed since then, and for every failure.
+    pub run_logs_since: f64,
+    pub variability_fraction: f64,
+    pub sources_fraction: f64,
+}
+
+/// Everything planned, before it is written.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub sky: Sky,
+    pub ms: Vec<MsTimeline>,
+    pub caltables: Vec<CaltableRecord>,
+    pub batches: Vec<BatchJobRecord>,
+    pub batch_items: Vec<BatchItemRecord>,
+    pub variability: Vec<VariabilityRecord>,
+    pub sources: Vec<SourceRecord>,
+    pub next_job_id: i64,
+}
+
+/// What writing the history did, for the caller to report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeedReport {
+    pub ms: usize,
+    pub jobs: usize,
+    pub images: usize,
+    pub photometry: usize,
+    pub fits_written: usize,
+    /// FITS files that could not be written (the first reason is kept).
+    pub fits_failed: usize,
+    pub first_fits_error: Option<String>,
+}
+
+struct CalWindow {
+    set: CalSet,
+    valid: (f64, f64),
+    ready_at: f64,
+}
+
+const CALIBRATORS: [&str; 4] = ["3C286", "3C48", "0834+555", "1331+305"];
+
+fn plan_caltables(plan: &SeedPlan, rng: &mut impl Rng) -> (Vec<CalWindow>, Vec<CaltableRecord>) {
+    let layout = &plan.timeline.layout;
+    let mut windows = Vec::new();
+    let mut records = Vec::new();
+    let mut t = plan.start - plan.caltable_every_s;
+    let mut k = 0usize;
+    while t <= plan.now {
+        let gid = group_id(t);
+        let calibrator = CALIBRATORS[k % CALIBRATORS.len()];
+        let set_name = format!("{gid}_{calibrator}");
+        let mut types = vec!["K", "BP", "GP"];
+        if rng.random_bool(0.5) {
+            types.push("2G");
+        }
+        let valid_start = unix_to_mjd(t);
+        let valid_end = unix_to_mjd(t + plan.caltable_every_s * 1.1);
+        let ready_at = t + 1800.0;
+        let source_ms = layout.ms_path(&gid);
+        let tables: Vec<(String, String)> = types
+            .iter()
+            .map(|ty| (ty.to_string(), layout.caltable_path(&gid, ty)))
+            .collect();
+        let status = if mjd_to_unix(valid_end) >= plan.now {
+            "active"
+        } else {
+            "retired"
+        };
+        for (ty, path) in &tables {
+            records.push(CaltableRecord {
+                set_name: set_name.clone(),
+                path: path.clone(),
+                table_type: ty.clone(),
+                valid_start_mjd: valid_start,
+                valid_end_mjd: valid_end,
+                status: status.to_string(),
+                source_ms_path: source_ms.clone(),
+                created_at: ready_at,
+            });
+        }
+        windows.push(CalWindow {
+            set: CalSet { set_name, tables },
+            valid: (valid_start, valid_end),
+            ready_at,
+        });
+        t += plan.caltable_every_s;
+        k += 1;
+    }
+    (windows, records)
+}
+
+fn calset_for<'a>(
+    windows: &'a [CalWindow],
+    plan: &SeedPlan,
+    mid_mjd: f64,
+    start_unix: f64,
+) -> Option<&'a CalSet> {
+    let mid_unix = mjd_to_unix(mid_mjd);
+    if plan
+        .caltable_gap
+        .is_some_and(|(a, b)| (a..b).contains(&mid_unix))
+    {
+        return None;
+    }
+    windows
+        .iter()
+        .rev()
+        .find(|w| w.ready_at <= start_unix && (w.valid.0..=w.valid.1).contains(&mid_mjd))
+        .map(|w| &w.set)
+}
+
+/// Plan the whole history (pure: same plan and seed, same history).
+pub fn plan_history(plan: &SeedPlan, rng: &mut impl Rng) -> History {
+    let sky = Sky::generate(&plan.sky, rng);
+    let (windows, caltables) = plan_caltables(plan, rng);
+    let mut next_job_id = 1i64;
+    let mut ms = Vec::new();
+    let mut t = plan.start;
+    while t + plan.timeline.obs_seconds < plan.now {
+        let mid_mjd = unix_to_mjd(t + plan.timeline.obs_seconds / 2.0);
+        let calset = calset_for(&windows, plan, mid_mjd, t);
+        let timeline = plan_ms(&plan.timeline, t, &mut next_job_id, calset, &sky, rng);
+        if timeline.discovered_at <= plan.now {
+            ms.push(timeline);
+        }
+        // Real groups do not start on a perfect grid.
+        t += plan.cadence_s + rng.random_range(-3.0..3.0);
+    }
+    let (batches, batch_items) = plan_batches(plan, &ms, rng);
+    let (variability, sources) = summarise_sources(plan, &sky, &ms, rng);
+    History {
+        sky,
+        ms,
+        caltables,
+        batches,
+        batch_items,
+        variability,
+        sources,
+        next_job_id,
+    }
+}
+
+fn python_repr_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn plan_batches(
+    plan: &SeedPlan,
+    ms: &[MsTimeline],
+    rng: &mut impl Rng,
+) -> (Vec<BatchJobRecord>, Vec<BatchItemRecord>) {
+    let mut batches = Vec::new();
+    let mut items = Vec::new();
+    let kinds = ["reimage", "recalibrate", "photometry_rerun"];
+    let mut t = plan.start + plan.batch_every_s;
+    let mut id = 1i64;
+    while t <= plan.now {
+        let candidates: Vec<&MsTimeline> = ms
+            .iter()
+            .filter(|m| m.last_change() <= t && m.last_change() > t - plan.batch_every_s)
+            .collect();
+        if candidates.is_empty() {
+            t += plan.batch_every_s;
+            continue;
+        }
+        let n = rng
+            .random_range(plan.batch_size.0..=plan.batch_size.1)
+            .min(candidates.len());
+        let first = rng.random_range(0..=candidates.len() - n);
+        let chosen = &candidates[first..first + n];
+        let kind = kinds[(id as usize - 1) % kinds.len()];
+        let mut clock = t + rng.random_range(5.0..30.0);
+        let (mut done, mut failed) = (0i64, 0i64);
+        let mut all_finished = true;
+        for m in chosen {
+            let started = clock;
+            let completed = started + rng.random_range(150.0..400.0);
+            clock = completed + rng.random_range(1.0..10.0);
+            let fails = rng.random_bool(plan.batch_item_fail_probability);
+            let job_id = m
+                .attempts
+                .iter()
+                .rev()
+                .find(|a| a.stage == Stage::Imaging)
+                .map(|a| a.job_id);
+            let (status, started_at, completed_at, error) = if started > plan.now {
+                all_finished = false;
+                ("pending", None, None, None)
+            } else if completed > plan.now {
+                all_finished = false;
+                ("running", Some(started), None, None)
+            } else if fails {
+                failed += 1;
+                let ctx = FailureContext {
+                    ms_path: &m.ms_path,
+                    group_id: &m.group_id,
+                    mid_mjd: m.mid_mjd,
+                    image_path: &plan.timeline.layout.pbcor_image_path(&m.group_id),
+                };
+                let stage = if kind == "recalibrate" {
+                    Stage::Calibration
+                } else {
+                    Stage::Imaging
+                };
+                (
+                    "failed",
+                    Some(started),
+                    Some(completed),
+                    Some(pick_failure(stage, &ctx, rng).exception),
+                )
+            } else {
+                done += 1;
+                ("done", Some(started), Some(completed), None)
+            };
+            items.push(BatchItemRecord {
+                batch_id: id,
+                ms_path: m.ms_path.clone(),
+                job_id,
+                status: status.to_string(),
+                error,
+                started_at,
+                completed_at,
+            });
+        }
+        let status = if !all_finished {
+            "running"
+        } else if failed * 2 > n as i64 {
+            "failed"
+        } else {
+            "done"
+        };
+        let paths: Vec<String> = chosen.iter().map(|m| m.ms_path.clone()).collect();
+        batches.push(BatchJobRecord {
+            id,
+            kind: kind.to_string(),
+            created_at: t,
+            status: status.to_string(),
+            total_items: n as i64,
+            completed_items: done,
+            failed_items: failed,
+            params: format!(
+                "{{'ms_paths': {}, 'imsize': 2048, 'niter': 1000, 'robust': 0.5, 'pbcor': True, 'requested_by': 'operator', 'note': None}}",
+                python_repr_list(&paths)
+            ),
+        });
+        id += 1;
+        t += plan.batch_every_s;
+    }
+    (batches, items)
+}
+
+fn summarise_sources(
+    plan: &SeedPlan,
+    sky: &Sky,
+    ms: &[MsTimeline],
+    rng: &mut impl Rng,
+) -> (Vec<VariabilityRecord>, Vec<SourceRecord>) {
+    // (flux mJy, error mJy, mjd, measured_at) per source, from rows that exist at `now`.
+    let mut points: BTreeMap<&str, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    for m in ms {
+        for p in m.at(plan.now).photometry {
+            let Some(id) = p.source_id.as_deref() else {
+                continue;
+            };
+            let flux = p.flux_jy.unwrap_or(p.peak_flux_jy) * 1000.0;
+            let err = p.flux_err_jy.unwrap_or(p.peak_err_jyb) * 1000.0;
+            points
+                .entry(id)
+                .or_default()
+                .push((flux, err.max(1e-6), p.mjd, p.measured_at));
+        }
+    }
+    let mut variability = Vec::new();
+    let mut sources = Vec::new();
+    for src in &sky.sources {
+        let Some(pts) = points.get(src.id.as_str()) else {
+            continue;
+        };
+        let n = pts.len();
+        if rng.random_bool(plan.sources_fraction) || src.variation.is_some() {
+            sources.push(SourceRecord {
+                id: src.id.clone(),
+                name: src.id.clone(),
+                ra_deg: src.ra_deg,
+                dec_deg: src.dec_deg,
+                catalog_match: "NVSS".to_string(),
+                source_type: if src.variation.is_some() {
+                    "variable"
+                } else {
+                    "point"
+                }
+                .to_string(),
+                first_detected_mjd: pts.iter().map(|p| p.2).fold(f64::INFINITY, f64::min),
+                last_detected_mjd: pts.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max),
+                detection_count: n as i64,
+            });
+        }
+        if n < 3 || !(src.variation.is_some() || rng.random_bool(plan.variability_fraction)) {
+            continue;
+        }
+        let nf = n as f64;
+        let mean = pts.iter().map(|p| p.0).sum::<f64>() / nf;
+        let std = (pts.iter().map(|p| (p.0 - mean).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt();
+        let weights: Vec<f64> = pts.iter().map(|p| 1.0 / (p.1 * p.1)).collect();
+        let wsum: f64 = weights.iter().sum();
+        let wmean = pts.iter().zip(&weights).map(|(p, w)| p.0 * w).sum::<f64>() / wsum;
+        let chi2 = pts
+            .iter()
+            .zip(&weights)
+            .map(|(p, w)| (p.0 - wmean).powi(2) * w)
+            .sum::<f64>();
+        let max_dev = pts.iter().map(|p| (p.0 - mean).abs()).fold(0.0, f64::max);
+        let last = pts
+            .iter()
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+            .copied()
+            .unwrap_or_default();
+        variability.push(VariabilityRecord {
+            source_id: src.id.clone(),
+            ra_deg: src.ra_deg,
+            dec_deg: src.dec_deg,
+            nvss_flux_mjy: src.nvss_flux_mjy,
+            n_obs: n as i64,
+            mean_flux_mjy: mean,
+            std_flux_mjy: std,
+            min_flux_mjy: pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min),
+            max_flux_mjy: pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max),
+            chi2_nu: chi2 / (nf - 1.0),
+            sigma_deviation: if std > 0.0 { max_dev / std } else { 0.0 },
+            last_measured_at: last.3,
+            last_mjd: last.2,
+            updated_at: last.3 + 5.0,
+            eta_metric: chi2 / (nf - 1.0),
+        });
+    }
+    (variability, sources)
+}
+
+async fn insert_in_transaction<R: Record>(pool: &SqlitePool, rows: &[R]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let conn: &mut SqliteConnection = &mut tx;
+    insert_all(conn, rows, Verb::Insert)
+        .await
+        .with_context(|| format!("cannot insert into {}", R::TABLE))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Write the history's rows as they stand at `now`, one transaction per table.
+pub async fn write_rows(
+    pool: &SqlitePool,
+    history: &History,
+    now: f64,
+) -> anyhow::Result<SeedReport> {
+    let snapshots: Vec<_> = history.ms.iter().map(|m| m.at(now)).collect();
+    let ms_index: Vec<_> = snapshots
+        .iter()
+        .filter_map(|s| s.ms_index.clone())
+        .collect();
+    let ms_state: Vec<_> = snapshots
+        .iter()
+        .filter_map(|s| s.ms_state.clone())
+        .collect();
+    let jobs: Vec<_> = snapshots
+        .iter()
+        .flat_map(|s| s.jobs.iter().cloned())
+        .collect();
+    let images: Vec<_> = snapshots
+        .iter()
+        .flat_map(|s| s.images.iter().map(|i| i.record.clone()))
+        .collect();
+    let photometry: Vec<_> = snapshots
+        .iter()
+        .flat_map(|s| s.photometry.iter().cloned())
+        .collect();
+    let cal_applied: Vec<_> = snapshots
+        .iter()
+        .flat_map(|s| s.cal_applied.iter().map(|c| (*c).clone()))
+        .collect();
+    insert_in_transaction(pool, &ms_index).await?;
+    insert_in_transaction(pool, &ms_state).await?;
+    insert_in_transaction(pool, &jobs).await?;
+    insert_in_transaction(pool, &images).await?;
+    insert_in_transaction(pool, &photometry).await?;
+    insert_in_transaction(pool, &cal_applied).await?;
+    insert_in_transaction(pool, &history.caltables).await?;
+    insert_in_transaction(pool, &history.batches).await?;
+    insert_in_transaction(pool, &history.batch_items).await?;
+    insert_in_transaction(pool, &history.variability).await?;
+    insert_in_transaction(pool, &history.sources).await?;
+    Ok(SeedReport {
+        ms: ms_index.len(),
+        jobs: jobs.len(),
+        images: images.len(),
+        photometry: photometry.len(),
+        ..SeedReport::default()
+    })
+}
+
+/// Write the FITS file of every image created since `since` (and existing at `now`).
+/// A file that cannot be written is counted, not fatal: the monitor must cope with missing files.
+pub async fn write_fits_files(
+    history: &History,
+    layout: &Layout,
+    since: f64,
+    now: f64,
+    report: &mut SeedReport,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(layout.images_dir())?;
+    let jobs: Vec<_> = history
+        .ms
+        .iter()
+        .filter(|m| m.images_at <= now)
+        .flat_map(|m| m.images.iter())
+        .filter(|i| i.record.created_at >= since)
+        .map(|i| (std::path::PathBuf::from(&i.record.path), i.spec.clone()))
+        .collect();
+    // CFITSIO is blocking; two threads match the machine's cores.
+    let halves: Vec<Vec<_>> = {
+        let mid = jobs.len() / 2;
+        let (a, b) = jobs.split_at(mid);
+        vec![a.to_vec(), b.to_vec()]
+    };
+    let mut handles = Vec::new();
+    for part in halves {
+        handles.push(tokio::task::spawn_blocking(move || {
+            let mut ok = 0usize;
+            let mut failed = Vec::new();
+            for (path, spec) in &part {
+                match crate::fits::write::write_pipeline_image(path, spec) {
+                    Ok(()) => ok += 1,
+                    Err(e) => failed.push(format!("{}: {e}", path.display())),
+                }
+            }
+            (ok, failed)
+        }));
+    }
+    for h in handles {
+        let (ok, failed) = h.await.context("FITS writer thread panicked")?;
+        report.fits_written += ok;
+        report.fits_failed += failed.len();
+        if report.first_fits_error.is_none() {
+            report.first_fits_error = failed.into_iter().next();
+        }
+    }
+    Ok(())
+}
+
+/// Write the log files for every event up to `now`.
+pub fn write_logs(
+    history: &History,
+    logs_dir: &Path,
+    run_logs_since: f64,
+    now: f64,
+) -> anyhow::Result<()> {
+    let mut events: Vec<&LogEvent> = history
+        .ms
+        .iter()
+        .flat_map(|m| m.events_until(now))
+        .collect();
+    events.sort_by(|a, b| a.unix.total_cmp(&b.unix));
+    let failed_runs: std::collections::HashSet<&str> = history
+        .ms
+        .iter()
+        .filter(|m| {
+            m.attempts
+                .iter()
+                .any(|a| a.failure.is_some() && a.finished <= now)
+        })
+        .map(|m| m.run_id.as_str())
+        .collect();
+    let recent_runs: std::collections::HashSet<&str> = history
+        .ms
+        .iter()
+        .filter(|m| m.start_unix >= run_logs_since)
+        .map(|m| m.run_id.as_str())
+        .collect();
+    append_events(logs_dir, events, |e| {
+        failed_runs.contains(e.run_id.as_str()) || recent_runs.contains(e.run_id.as_str())
+    })
+    .with_context(|| format!("cannot write logs under {}", logs_dir.display()))
+}
+
+/// Make one failed job's text carry terminal control sequences and a CRLF, as real captured
+/// subprocess output does, so the UI's sanitiser has something to do.
+pub fn inject_terminal_noise(history: &mut History) {
+    let Some(attempt) = history
+        .ms
+        .iter_mut()
+        .flat_map(|m| m.attempts.iter_mut())
+        .find(|a| a.failure.is_some())
+    else {
+        return;
+    };
+    if let Some(started) = attempt.events.get_mut(1) {
+        started
+            .message
+            .push_str("\r\ncasa: \x1b[33mWARN\x1b[0m table lock held by another process, waiting");
+    }
+    if let Some(last) = attempt.events.last_mut() {
+        last.message = format!("\x1b[31m{}\x1b[0m", last.message);
+    }
+}
+
+/// Create the MS directories of every MS that was converted, so paths in the tables exist.
+pub fn create_ms_dirs(history: &History, now: f64) -> std::io::Result<()> {
+    for m in &history.ms {
+        let converted = m
+            .attempts
+            .iter()
+            .any(|a| a.stage == Stage::Conversion && a.failure.is_none() && a.finished <= now);
+        if converted {
+            std::fs::create_dir_all(&m.ms_path)?;
+        }
+    }
+    Ok(())
+}
