@@ -91,6 +91,7 @@ fn header_for(path: &str) -> HeaderDoc {
     HeaderDoc {
         path: path.into(),
         file_bytes: 101_606_400,
+        note: None,
         hdus: vec![],
         summary: HeaderSummary {
             shape: vec![5040, 5040, 1, 1],

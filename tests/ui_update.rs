@@ -316,6 +316,7 @@ fn a_header_that_arrives_for_another_image_is_kept_and_not_read_again() {
         result: Ok(Arc::new(HeaderDoc {
             path: image(2).path,
             file_bytes: 1,
+            note: None,
             hdus: vec![],
             summary: HeaderSummary::default(),
         })),

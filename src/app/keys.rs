@@ -166,6 +166,11 @@ impl App {
         }
     }
 
+    /// Show `tab` (what the tab keys do), for the headless commands.
+    pub fn select_tab(&mut self, tab: Tab) -> Vec<Command> {
+        self.switch_tab(tab)
+    }
+
     pub(super) fn switch_tab(&mut self, tab: Tab) -> Vec<Command> {
         if tab == self.tab {
             return Vec::new();

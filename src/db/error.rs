@@ -62,6 +62,26 @@ impl DbError {
         )
     }
 
+    /// The connection may be reading a file that is gone, replaced or damaged: reopen it.
+    pub fn suggests_reopen(&self) -> bool {
+        match self {
+            DbError::NotFound(_) | DbError::NotADatabase { .. } => true,
+            DbError::Acquire(AcquireError::Closed) => true,
+            DbError::Query(message) => {
+                let lower = message.to_ascii_lowercase();
+                [
+                    "disk i/o error",
+                    "unable to open",
+                    "malformed",
+                    "not a database",
+                ]
+                .iter()
+                .any(|s| lower.contains(s))
+            }
+            _ => false,
+        }
+    }
+
     /// Classify a sqlx error from a query. SQLite reports lock contention and a damaged or
     /// foreign file only through its message, so the message is what we look at.
     pub(crate) fn from_sqlx(err: sqlx::Error, path: &std::path::Path) -> DbError {

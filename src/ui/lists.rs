@@ -113,11 +113,11 @@ fn draw_table<R: Keyed + Clone>(
     let theme = Theme::new(app.cfg.no_color);
     if list.rows.is_empty() {
         let text = empty_message(app, tab, list.loaded);
-        let [_, line] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        let [_, lines] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
         frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(text, theme.muted()))),
-            line,
+            Paragraph::new(Line::from(Span::styled(text, theme.muted())))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            lines,
         );
         return;
     }
@@ -164,6 +164,14 @@ fn align(text: &str, width: u16, right: bool) -> String {
 /// What to say when a list has no rows, so the operator knows what to do next.
 pub fn empty_message(app: &App, tab: Tab, loaded: bool) -> String {
     if !loaded {
+        // Before the first page, the likeliest reason for waiting is the database itself.
+        if let Some(error) = app.health.get(&None).and_then(|h| h.error.as_deref()) {
+            return format!(
+                "cannot read the pipeline database — {} — retrying; the last good data will show here \
+                 (set PIPELINE_DB or --db to point at another file)",
+                sanitize_line(error)
+            );
+        }
         return "loading…".into();
     }
     if let Some(missing) = app

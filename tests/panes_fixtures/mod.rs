@@ -110,6 +110,7 @@ pub fn header_doc() -> HeaderDoc {
     HeaderDoc {
         path: "/stage/dsa110-contimg/images/2025-10-21T14:23:19.img-image-pbcor.fits".into(),
         file_bytes: 101_606_400,
+        note: None,
         hdus: vec![Hdu {
             index: 0,
             kind: "PRIMARY".into(),
