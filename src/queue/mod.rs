@@ -14,6 +14,8 @@
 pub mod connect;
 pub mod error;
 pub mod seed;
+mod sql;
+pub mod tasks;
 
 use std::time::Duration;
 
