@@ -118,3 +118,43 @@ async fn a_missing_database_is_a_note_not_an_outage() {
     assert!(err.is_missing(), "{err}");
     assert!(matches!(err, QueueError::MissingSchema { .. }));
 }
+
+#[tokio::test]
+async fn the_same_queue_works_again_after_the_server_restarts() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let url = server.url();
+    contimg_monitor::queue::seed::apply_schema(&url)
+        .await
+        .unwrap();
+    let options = QueueOptions {
+        acquire_timeout: Duration::from_secs(1),
+        ..QueueOptions::default()
+    };
+    let queue = Queue::connect(&url, &options).await.unwrap();
+    let query = contimg_monitor::query::ListQuery::default();
+    queue.tasks(&query).await.expect("works before the restart");
+
+    server.stop();
+    let started = Instant::now();
+    let err = queue
+        .tasks(&query)
+        .await
+        .expect_err("the server is stopped");
+    assert!(err.is_unreachable(), "{err}");
+    assert!(err.to_string().to_lowercase().contains("refused"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    server.start_again();
+    let page = queue
+        .tasks(&query)
+        .await
+        .expect("the same Queue reconnects after the restart");
+    assert!(page.rows.is_empty());
+    assert_eq!(queue.backlog(0.0).await.unwrap().pending, 0);
+}

@@ -13,6 +13,8 @@
 
 pub mod connect;
 pub mod error;
+pub mod groups;
+pub mod health;
 pub mod seed;
 mod sql;
 pub mod tasks;
@@ -25,6 +27,8 @@ use sqlx::postgres::PgConnectOptions;
 use crate::pool::InstrumentedPool;
 
 pub use error::QueueError;
+pub use groups::{IngestGroupRow, is_stuck_collecting};
+pub use health::{Backlog, FailureRecord};
 
 /// How the monitor talks to the queue.
 #[derive(Debug, Clone, PartialEq)]
