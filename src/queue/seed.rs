@@ -151,8 +151,8 @@ pub async fn seed_tasks(
 pub fn generate(n: usize, now: f64, seed: u64) -> (Vec<SeedTask>, Vec<SeedGroup>) {
     let mut rng = SmallRng::seed_from_u64(seed);
     let oldest = now - n as f64 * TASK_SPACING_S;
-    // The newest 1 % (at least three) are still waiting or running.
-    let in_flight = (n / 100).max(3).min(n);
+    // The newest 1 % (three to forty) are still waiting or running: a healthy queue.
+    let in_flight = (n / 100).clamp(3, 40).min(n);
     let stuck_claim = (0..n)
         .find(|&i| now - task_created(oldest, i) < STUCK_CLAIM_AGE_S)
         .and_then(|i| i.checked_sub(1))

@@ -271,14 +271,16 @@ pub(crate) fn tasks_sql(query: &ListQuery) -> Result<Sql, QueueError> {
         let (le, lt) = if desc { ("<=", "<") } else { (">=", ">") };
         // The first half alone is an index range on created_at; the second breaks ties.
         clauses.push(format!(
-            "created_at {le} {at} AND (created_at {lt} {at} OR task_id {lt} {id}::uuid)"
+            "t.created_at {le} {at} AND (t.created_at {lt} {at} OR t.task_id {lt} {id}::uuid)"
         ));
     }
     let limit = sql.bind(Bind::Int(query.limit.max(1) as i64 + 1));
     let dir = if desc { "DESC" } else { "ASC" };
     sql.push(&format!(
-        "SELECT {TASK_COLUMNS} FROM absurd.tasks WHERE {} \
-         ORDER BY created_at {dir}, task_id {dir} LIMIT {limit}",
+        // Qualified: the output column `task_id` is text, and the order must be the uuid's,
+        // as in the keyset condition above.
+        "SELECT {TASK_COLUMNS} FROM absurd.tasks t WHERE {} \
+         ORDER BY t.created_at {dir}, t.task_id {dir} LIMIT {limit}",
         and_all(&clauses)
     ));
     Ok(sql)
