@@ -93,6 +93,11 @@ impl PgServer {
         self.url_for(QUEUE_DB)
     }
 
+    /// The server's own `postgres` database, for administrative statements.
+    pub fn admin_url(&self) -> String {
+        self.url_for("postgres")
+    }
+
     pub fn url_for(&self, database: &str) -> String {
         format!("postgresql://postgres@127.0.0.1:{}/{database}", self.port())
     }
