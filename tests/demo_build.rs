@@ -269,6 +269,7 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
     let ms_before = count(&reader, "SELECT COUNT(*) FROM ms_index").await;
     let jobs_before = count(&reader, "SELECT COUNT(*) FROM jobs").await;
     let last_job_before = count(&reader, "SELECT MAX(id) FROM jobs").await;
+    let batches_before = count(&reader, "SELECT COUNT(*) FROM batch_jobs").await;
 
     let registry = PoolRegistry::default();
     let (stop, shutdown) = tokio::sync::watch::channel(false);
@@ -279,6 +280,7 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
         burst_every: (Duration::from_millis(500), Duration::from_millis(800)),
         burst_hold: (Duration::from_millis(200), Duration::from_millis(400)),
         image_px: 32,
+        batch_every: Duration::from_secs(1),
         ..SimulatorConfig::default()
     };
     let simulator = tokio::spawn(run_simulator_with(
@@ -318,6 +320,12 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
             .unwrap();
             completed > 0
         }
+    })
+    .await;
+
+    wait_for("an operator's batch", Duration::from_secs(20), || {
+        let reader = reader.clone();
+        async move { count(&reader, "SELECT COUNT(*) FROM batch_jobs").await > batches_before }
     })
     .await;
 

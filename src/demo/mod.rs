@@ -6,6 +6,7 @@
 //! writes history with it; `simulate` replays new MS against a moving clock; `fixture` is a
 //! small fixed history. The monitor only ever reads what these write.
 
+pub mod batches;
 pub mod errors;
 pub mod fixture;
 pub mod logs;

@@ -9,13 +9,11 @@ use rand::Rng;
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteConnection;
 
-use super::errors::{FailureContext, Stage, pick_failure};
+use super::batches::{BatchShape, PlannedBatch, plan_batch};
+use super::errors::Stage;
 use super::logs::{LogEvent, append_events};
 use super::names::{Layout, group_id};
-use super::rows::{
-    BatchItemRecord, BatchJobRecord, CaltableRecord, Record, SourceRecord, VariabilityRecord, Verb,
-    insert_all,
-};
+use super::rows::{CaltableRecord, Record, SourceRecord, VariabilityRecord, Verb, insert_all};
 use super::sky::{Sky, SkyPlan};
 use super::timeline::{CalSet, MsTimeline, TimelineParams, plan_ms};
 use crate::text::format::{mjd_to_unix, unix_to_mjd};
@@ -49,8 +47,7 @@ pub struct History {
     pub sky: Sky,
     pub ms: Vec<MsTimeline>,
     pub caltables: Vec<CaltableRecord>,
-    pub batches: Vec<BatchJobRecord>,
-    pub batch_items: Vec<BatchItemRecord>,
+    pub batches: Vec<PlannedBatch>,
     pub variability: Vec<VariabilityRecord>,
     pub sources: Vec<SourceRecord>,
     pub next_job_id: i64,
@@ -164,128 +161,54 @@ pub fn plan_history(plan: &SeedPlan, rng: &mut impl Rng) -> History {
         // Real groups do not start on a perfect grid.
         t += plan.cadence_s + rng.random_range(-3.0..3.0);
     }
-    let (batches, batch_items) = plan_batches(plan, &ms, rng);
+    let batches = plan_batches(plan, &ms, rng);
     let (variability, sources) = summarise_sources(plan, &sky, &ms, rng);
     History {
         sky,
         ms,
         caltables,
         batches,
-        batch_items,
         variability,
         sources,
         next_job_id,
     }
 }
 
-fn python_repr_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-fn plan_batches(
-    plan: &SeedPlan,
-    ms: &[MsTimeline],
-    rng: &mut impl Rng,
-) -> (Vec<BatchJobRecord>, Vec<BatchItemRecord>) {
+fn plan_batches(plan: &SeedPlan, ms: &[MsTimeline], rng: &mut impl Rng) -> Vec<PlannedBatch> {
+    let shape = BatchShape {
+        item_seconds: (150.0, 400.0),
+        fail_probability: plan.batch_item_fail_probability,
+    };
     let mut batches = Vec::new();
-    let mut items = Vec::new();
-    let kinds = ["reimage", "recalibrate", "photometry_rerun"];
     let mut t = plan.start + plan.batch_every_s;
-    let mut id = 1i64;
     while t <= plan.now {
+        // An operator re-runs a stretch of what finished since the last batch.
         let candidates: Vec<&MsTimeline> = ms
             .iter()
             .filter(|m| m.last_change() <= t && m.last_change() > t - plan.batch_every_s)
             .collect();
-        if candidates.is_empty() {
-            t += plan.batch_every_s;
-            continue;
+        if !candidates.is_empty() {
+            let n = rng
+                .random_range(plan.batch_size.0..=plan.batch_size.1)
+                .min(candidates.len());
+            let first = rng.random_range(0..=candidates.len() - n);
+            let created = t + rng.random_range(5.0..30.0);
+            let id = batches.len() as i64 + 1;
+            let layout = &plan.timeline.layout;
+            let batch = plan_batch(
+                id,
+                created,
+                &candidates[first..first + n],
+                layout,
+                shape,
+                None,
+                rng,
+            );
+            batches.push(batch);
         }
-        let n = rng
-            .random_range(plan.batch_size.0..=plan.batch_size.1)
-            .min(candidates.len());
-        let first = rng.random_range(0..=candidates.len() - n);
-        let chosen = &candidates[first..first + n];
-        let kind = kinds[(id as usize - 1) % kinds.len()];
-        let mut clock = t + rng.random_range(5.0..30.0);
-        let (mut done, mut failed) = (0i64, 0i64);
-        let mut all_finished = true;
-        for m in chosen {
-            let started = clock;
-            let completed = started + rng.random_range(150.0..400.0);
-            clock = completed + rng.random_range(1.0..10.0);
-            let fails = rng.random_bool(plan.batch_item_fail_probability);
-            let job_id = m
-                .attempts
-                .iter()
-                .rev()
-                .find(|a| a.stage == Stage::Imaging)
-                .map(|a| a.job_id);
-            let (status, started_at, completed_at, error) = if started > plan.now {
-                all_finished = false;
-                ("pending", None, None, None)
-            } else if completed > plan.now {
-                all_finished = false;
-                ("running", Some(started), None, None)
-            } else if fails {
-                failed += 1;
-                let ctx = FailureContext {
-                    ms_path: &m.ms_path,
-                    group_id: &m.group_id,
-                    mid_mjd: m.mid_mjd,
-                    image_path: &plan.timeline.layout.pbcor_image_path(&m.group_id),
-                };
-                let stage = if kind == "recalibrate" {
-                    Stage::Calibration
-                } else {
-                    Stage::Imaging
-                };
-                (
-                    "failed",
-                    Some(started),
-                    Some(completed),
-                    Some(pick_failure(stage, &ctx, rng).exception),
-                )
-            } else {
-                done += 1;
-                ("done", Some(started), Some(completed), None)
-            };
-            items.push(BatchItemRecord {
-                batch_id: id,
-                ms_path: m.ms_path.clone(),
-                job_id,
-                status: status.to_string(),
-                error,
-                started_at,
-                completed_at,
-            });
-        }
-        let status = if !all_finished {
-            "running"
-        } else if failed * 2 > n as i64 {
-            "failed"
-        } else {
-            "done"
-        };
-        let paths: Vec<String> = chosen.iter().map(|m| m.ms_path.clone()).collect();
-        batches.push(BatchJobRecord {
-            id,
-            kind: kind.to_string(),
-            created_at: t,
-            status: status.to_string(),
-            total_items: n as i64,
-            completed_items: done,
-            failed_items: failed,
-            params: format!(
-                "{{'ms_paths': {}, 'imsize': 2048, 'niter': 1000, 'robust': 0.5, 'pbcor': True, 'requested_by': 'operator', 'note': None}}",
-                python_repr_list(&paths)
-            ),
-        });
-        id += 1;
         t += plan.batch_every_s;
     }
-    (batches, items)
+    batches
 }
 
 fn summarise_sources(
@@ -423,8 +346,11 @@ pub async fn write_rows(
     insert_in_transaction(pool, &photometry).await?;
     insert_in_transaction(pool, &cal_applied).await?;
     insert_in_transaction(pool, &history.caltables).await?;
-    insert_in_transaction(pool, &history.batches).await?;
-    insert_in_transaction(pool, &history.batch_items).await?;
+    let (batches, batch_items): (Vec<_>, Vec<_>) =
+        history.batches.iter().map(|b| b.at(now)).unzip();
+    let batch_items: Vec<_> = batch_items.into_iter().flatten().collect();
+    insert_in_transaction(pool, &batches).await?;
+    insert_in_transaction(pool, &batch_items).await?;
     insert_in_transaction(pool, &history.variability).await?;
     insert_in_transaction(pool, &history.sources).await?;
     Ok(SeedReport {
