@@ -16,6 +16,7 @@ pub mod schema;
 pub mod seed;
 pub mod simulate;
 pub mod sky;
+pub mod stats;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@ use super::logs::{LogEvent, append_events};
 use super::names::{Layout, group_id};
 use super::rows::{CaltableRecord, Record, SourceRecord, VariabilityRecord, Verb, insert_all};
 use super::sky::{Sky, SkyPlan};
+use super::stats::{self, Point, SourceInfo};
 use super::timeline::{CalSet, MsTimeline, TimelineParams, plan_ms};
 use crate::text::format::{mjd_to_unix, unix_to_mjd};
 
@@ -217,19 +218,13 @@ fn summarise_sources(
     ms: &[MsTimeline],
     rng: &mut impl Rng,
 ) -> (Vec<VariabilityRecord>, Vec<SourceRecord>) {
-    // (flux mJy, error mJy, mjd, measured_at) per source, from rows that exist at `now`.
-    let mut points: BTreeMap<&str, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    // Measurements per source, from rows that exist at `now`.
+    let mut points: BTreeMap<&str, Vec<Point>> = BTreeMap::new();
     for m in ms {
         for p in m.at(plan.now).photometry {
-            let Some(id) = p.source_id.as_deref() else {
-                continue;
-            };
-            let flux = p.flux_jy.unwrap_or(p.peak_flux_jy) * 1000.0;
-            let err = p.flux_err_jy.unwrap_or(p.peak_err_jyb) * 1000.0;
-            points
-                .entry(id)
-                .or_default()
-                .push((flux, err.max(1e-6), p.mjd, p.measured_at));
+            if let Some(id) = p.source_id.as_deref() {
+                points.entry(id).or_default().push(Point::of(p));
+            }
         }
     }
     let mut variability = Vec::new();
@@ -252,48 +247,21 @@ fn summarise_sources(
                     "point"
                 }
                 .to_string(),
-                first_detected_mjd: pts.iter().map(|p| p.2).fold(f64::INFINITY, f64::min),
-                last_detected_mjd: pts.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max),
+                first_detected_mjd: pts.iter().map(|p| p.mjd).fold(f64::INFINITY, f64::min),
+                last_detected_mjd: pts.iter().map(|p| p.mjd).fold(f64::NEG_INFINITY, f64::max),
                 detection_count: n as i64,
             });
         }
-        if n < 3 || !(src.variation.is_some() || rng.random_bool(plan.variability_fraction)) {
+        if !(src.variation.is_some() || rng.random_bool(plan.variability_fraction)) {
             continue;
         }
-        let nf = n as f64;
-        let mean = pts.iter().map(|p| p.0).sum::<f64>() / nf;
-        let std = (pts.iter().map(|p| (p.0 - mean).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt();
-        let weights: Vec<f64> = pts.iter().map(|p| 1.0 / (p.1 * p.1)).collect();
-        let wsum: f64 = weights.iter().sum();
-        let wmean = pts.iter().zip(&weights).map(|(p, w)| p.0 * w).sum::<f64>() / wsum;
-        let chi2 = pts
-            .iter()
-            .zip(&weights)
-            .map(|(p, w)| (p.0 - wmean).powi(2) * w)
-            .sum::<f64>();
-        let max_dev = pts.iter().map(|p| (p.0 - mean).abs()).fold(0.0, f64::max);
-        let last = pts
-            .iter()
-            .max_by(|a, b| a.2.total_cmp(&b.2))
-            .copied()
-            .unwrap_or_default();
-        variability.push(VariabilityRecord {
-            source_id: src.id.clone(),
+        let info = SourceInfo {
+            id: &src.id,
             ra_deg: src.ra_deg,
             dec_deg: src.dec_deg,
             nvss_flux_mjy: src.nvss_flux_mjy,
-            n_obs: n as i64,
-            mean_flux_mjy: mean,
-            std_flux_mjy: std,
-            min_flux_mjy: pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min),
-            max_flux_mjy: pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max),
-            chi2_nu: chi2 / (nf - 1.0),
-            sigma_deviation: if std > 0.0 { max_dev / std } else { 0.0 },
-            last_measured_at: last.3,
-            last_mjd: last.2,
-            updated_at: last.3 + 5.0,
-            eta_metric: chi2 / (nf - 1.0),
-        });
+        };
+        variability.extend(stats::variability(info, pts));
     }
     (variability, sources)
 }

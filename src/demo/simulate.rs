@@ -19,9 +19,11 @@ use super::DemoPaths;
 use super::batches::{BatchShape, PlannedBatch, plan_batch};
 use super::logs::append_events;
 use super::names::{Layout, group_id};
+use super::rows::PhotometryRecord;
 use super::rows::{Verb, insert_all};
 use super::schema::open_writer;
 use super::sky::{Sky, SkySource, Variation};
+use super::stats::{Point, SourceInfo, variability};
 use super::timeline::{CalSet, MsTimeline, TimelineParams, plan_ms};
 use crate::pool::{InstrumentedPool, PoolRegistry};
 
@@ -367,6 +369,7 @@ async fn write_tick(
         let new_photometry = !l.photometry_written && !rows.photometry.is_empty();
         if new_photometry {
             insert_all(db, rows.photometry, Verb::Insert).await?;
+            update_variability(db, rows.photometry).await?;
         }
         let cal: Vec<_> = rows
             .cal_applied
@@ -390,6 +393,46 @@ async fn write_tick(
         l.cal_applied_written = cal;
     }
     Ok(())
+}
+
+/// Recompute `variability_stats` of the sources just measured, from all their photometry.
+async fn update_variability(
+    db: &mut SqliteConnection,
+    measured: &[PhotometryRecord],
+) -> sqlx::Result<()> {
+    let mut records = Vec::new();
+    for p in measured {
+        let Some(id) = p.source_id.as_deref() else {
+            continue;
+        };
+        let points: Vec<(f64, f64, f64, f64)> = sqlx::query_as(
+            "SELECT COALESCE(flux_jy, peak_flux_jy) * 1000.0, \
+                    MAX(COALESCE(flux_err_jy, peak_err_jyb, 0.001) * 1000.0, 1e-6), mjd, measured_at \
+             FROM photometry WHERE source_id = ? \
+               AND COALESCE(flux_jy, peak_flux_jy) IS NOT NULL \
+               AND mjd IS NOT NULL AND measured_at IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_all(&mut *db)
+        .await?;
+        let points: Vec<Point> = points
+            .into_iter()
+            .map(|(flux_mjy, err_mjy, mjd, measured_at)| Point {
+                flux_mjy,
+                err_mjy,
+                mjd,
+                measured_at,
+            })
+            .collect();
+        let info = SourceInfo {
+            id,
+            ra_deg: p.ra_deg,
+            dec_deg: p.dec_deg,
+            nvss_flux_mjy: p.nvss_flux_mjy,
+        };
+        records.extend(variability(info, &points));
+    }
+    insert_all(db, &records, Verb::Replace).await
 }
 
 /// FITS files for images now in the database, and log lines up to `now`.
