@@ -87,6 +87,14 @@ async fn the_fixture_is_the_same_on_every_build() {
         relative(job_sample(&pa).await, a.path()),
         relative(job_sample(&pb).await, b.path())
     );
+    let light_curves = "SELECT source_id, mjd, flux_jy, peak_flux_jy FROM photometry ORDER BY id";
+    type Flux = (Option<String>, f64, Option<f64>, f64);
+    let (ca, cb): (Vec<Flux>, Vec<Flux>) = (
+        sqlx::query_as(light_curves).fetch_all(&pa).await.unwrap(),
+        sqlx::query_as(light_curves).fetch_all(&pb).await.unwrap(),
+    );
+    assert!(!ca.is_empty());
+    assert_eq!(ca, cb);
 }
 
 #[tokio::test]

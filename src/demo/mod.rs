@@ -5,6 +5,12 @@
 //! `timeline` is the model (one MS's life, planned ahead, viewed at any time); `seed` plans and
 //! writes history with it; `simulate` replays new MS against a moving clock; `fixture` is a
 //! small fixed history. The monitor only ever reads what these write.
+//!
+//! Layout under the demo directory (the pipeline's, rooted there so every path is real):
+//! `state/db/pipeline.sqlite3` (WAL), `state/logs/` (`pipeline.log`, `conversion.log`,
+//! `calibration.log`, `imaging.log`, `photometry.log`, `error.log`, `job-*.log`),
+//! `stage/ms/{group}.ms/` (empty directories), `stage/images/{group}.img-image-pbcor.fits` and
+//! `{group}.5min.img-image.fits`, `stage/caltables/` (named in the tables, not created).
 
 pub mod batches;
 pub mod errors;
