@@ -344,3 +344,50 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
         .unwrap()
         .unwrap();
 }
+
+/// Not a check: when the demo's generation changes, run with `--ignored --nocapture` to find
+/// a `FIXTURE_SEED` under which every special case of the fixture occurs naturally.
+#[test]
+#[ignore]
+fn find_fixture_seeds() {
+    use contimg_monitor::demo::{fixture::fixture_plan, seed::plan_history};
+    use rand::SeedableRng;
+    let plan = fixture_plan(Path::new("/fixture"), NOW);
+    for seed in 0..300u64 {
+        let history = plan_history(&plan, &mut rand::rngs::StdRng::seed_from_u64(seed));
+        let rows: Vec<_> = history.ms.iter().map(|m| m.at(NOW)).collect();
+        let jobs: Vec<_> = rows.iter().flat_map(|r| r.jobs.iter()).collect();
+        let with_status = |s: &str| jobs.iter().filter(|j| j.status == s).count();
+        let images: usize = rows.iter().map(|r| r.images.len()).sum();
+        let failed_twice = rows
+            .iter()
+            .filter_map(|r| r.ms_state.as_ref())
+            .filter(|s| s.current_state == "failed" && s.retry_count == 2)
+            .count();
+        let failed_items = history
+            .batches
+            .iter()
+            .flat_map(|b| b.at(NOW).1)
+            .filter(|i| i.status == "failed")
+            .count();
+        let sources: std::collections::HashSet<_> = rows
+            .iter()
+            .flat_map(|r| r.photometry.iter().filter_map(|p| p.source_id.clone()))
+            .collect();
+        if with_status("pending") > 0
+            && with_status("running") > 0
+            && with_status("failed") >= 4
+            && failed_twice > 0
+            && failed_items > 0
+            && (36..=46).contains(&images)
+            && sources.len() >= 18
+        {
+            eprintln!(
+                "seed {seed}: {} jobs ({} failed), {images} images, {} sources",
+                jobs.len(),
+                with_status("failed"),
+                sources.len()
+            );
+        }
+    }
+}
