@@ -646,8 +646,9 @@ fn plan_image(
     rng: &mut impl Rng,
 ) -> PlannedImage {
     let px = params.image_px.max(8);
-    let cell_deg = 3.5 / px as f64;
-    let bmaj_deg = cell_deg * rng.random_range(2.6..3.2);
+    // Production pixel scale and beam; the demo's small images are central cutouts.
+    let cell_deg = 2.5 / 3600.0;
+    let bmaj_deg = rng.random_range(14.0..19.0) / 3600.0;
     let bmin_deg = bmaj_deg * rng.random_range(0.65..0.85);
     let bpa_deg = (rng.random_range(-90.0..90.0f64) * 10.0).round() / 10.0;
     let fill_beam = rng.random_bool(params.beam_fill_probability);
