@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use contimg_monitor::demo::schema::PIPELINE_TABLES;
 use contimg_monitor::demo::{
-    DemoOptions, SimulatorConfig, build_fixture, create_schema, ensure_demo, run_simulator_with,
+    DemoOptions, SimulatorConfig, build_fixture, build_legacy_fixture, create_schema, ensure_demo,
+    run_simulator_with,
 };
 use contimg_monitor::pool::PoolRegistry;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
@@ -206,6 +207,34 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
     for name in ["pipeline.log", "error.log", "imaging.log"] {
         assert!(paths.logs_dir.join(name).exists(), "{name}");
     }
+}
+
+#[tokio::test]
+async fn the_legacy_fixture_has_the_old_eight_column_images_table_with_the_same_rows() {
+    let (current, legacy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let current = read_only(&build_fixture(current.path(), NOW).await.unwrap().db).await;
+    let legacy = read_only(&build_legacy_fixture(legacy.path(), NOW).await.unwrap().db).await;
+    let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('images')")
+        .fetch_all(&legacy)
+        .await
+        .unwrap();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "path",
+            "ms_path",
+            "created_at",
+            "type",
+            "beam_major_arcsec",
+            "noise_jy",
+            "pbcor"
+        ]
+    );
+    assert_eq!(
+        count(&legacy, "SELECT COUNT(*) FROM images").await,
+        count(&current, "SELECT COUNT(*) FROM images").await
+    );
 }
 
 #[tokio::test]

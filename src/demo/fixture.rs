@@ -5,7 +5,12 @@
 
 use std::path::Path;
 
+use std::time::Duration;
+
+use anyhow::Context;
+
 use super::names::Layout;
+use super::schema::open_writer;
 use super::seed::{History, SeedPlan};
 use super::sky::{SkyPlan, meridian_ra_deg};
 use super::timeline::TimelineParams;
@@ -123,4 +128,31 @@ pub async fn build_fixture(dir: &Path, now: f64) -> anyhow::Result<DemoPaths> {
         )?;
     }
     Ok(DemoPaths::of(&layout))
+}
+
+/// The older 8-column `images` layout, as `migrations/sqlite/legacy_images.sql` has it.
+const LEGACY_IMAGES_SQL: &str = include_str!("../../migrations/sqlite/legacy_images.sql");
+
+/// The fixture with the older 8-column `images` table (same rows, fewer columns), for proving
+/// the monitor reads both layouts.
+pub async fn build_legacy_fixture(dir: &Path, now: f64) -> anyhow::Result<DemoPaths> {
+    let paths = build_fixture(dir, now).await?;
+    let pool = open_writer(&paths.db, 1, Duration::from_secs(10)).await?;
+    let script = format!(
+        "BEGIN;\n\
+         ALTER TABLE images RENAME TO images_current;\n\
+         {LEGACY_IMAGES_SQL}\n\
+         INSERT INTO images (id, path, ms_path, created_at, type, beam_major_arcsec, noise_jy, pbcor) \
+         SELECT id, path, ms_path, created_at, type, beam_major_arcsec, noise_jy, pbcor \
+         FROM images_current;\n\
+         DROP TABLE images_current;\n\
+         CREATE INDEX IF NOT EXISTS idx_images_ms_path ON images(ms_path);\n\
+         COMMIT;"
+    );
+    let result = sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+        .execute(&pool)
+        .await
+        .context("cannot convert the fixture's images table to the legacy layout");
+    pool.close().await;
+    result.map(|_| paths)
 }

@@ -32,7 +32,7 @@ use anyhow::Context;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-pub use fixture::build_fixture;
+pub use fixture::{build_fixture, build_legacy_fixture};
 pub use schema::create_schema;
 pub use simulate::{SimulatorConfig, run_simulator, run_simulator_with};
 
