@@ -1,10 +1,18 @@
-//! The test fixture: a small, fixed history (about 30 MS) with every case the UI must show —
-//! failed jobs with tracebacks, an escape sequence, images whose beam is only in the FITS
-//! header, an image row with no file and one whose file is not FITS, a variable source,
-//! a retried MS, batches with a failed item. Same content on every run for the same `now`.
+//! The test fixture: a small, fixed history (30 MS, ~110 jobs, ~36 images, 20 sources) with
+//! every case the UI must show. Same content on every run for the same `now`; every time is
+//! derived from `now`. How tests find the special rows:
+//!
+//! - failed jobs with a traceback: `jobs.status = 'failed'` (12); one of them has `\x1b[31m` and
+//!   a `\r\n` in `logs`; pending and running jobs exist too;
+//! - beam only in the FITS header: the 2 `pbcor` rows with `beam_major_arcsec IS NULL`;
+//! - the 3rd `pbcor` image (by id) has no file, the 4th's file is an HTML page, not FITS;
+//! - `ms_state.current_state = 'failed' AND retry_count = 2`, plus `error` (terminal) rows;
+//!   one MS is `skipped_no_caltables`;
+//! - one variable source: `sources.source_type = 'variable'` (its light curve flares);
+//! - 2 batches; at least one item `failed` with `error`;
+//! - `logs_dir` holds `pipeline.log`, per-stage logs, `error.log` and a `job-*.log` per MS.
 
 use std::path::Path;
-
 use std::time::Duration;
 
 use anyhow::Context;
