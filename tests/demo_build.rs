@@ -131,6 +131,16 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
         assert!(n > 0, "no {status} job");
     }
 
+    // A hung worker: a job in progress for over 30 minutes.
+    let hung: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE status = 'running' AND started_at < ? - 1800",
+    )
+    .bind(NOW)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(hung, 1);
+
     // Two images have their beam only in the FITS header.
     let null_beam: Vec<String> = sqlx::query_scalar(
         "SELECT path FROM images WHERE beam_major_arcsec IS NULL AND type = 'pbcor'",

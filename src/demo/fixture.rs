@@ -80,6 +80,7 @@ pub fn fixture_plan(dir: &Path, now: f64) -> SeedPlan {
         run_logs_since: f64::INFINITY,
         variability_fraction: 1.0,
         sources_fraction: 0.5,
+        hung_imaging_near: Some(now - 50.0 * 60.0),
     }
 }
 

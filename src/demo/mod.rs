@@ -154,6 +154,7 @@ pub fn demo_plan(opts: &DemoOptions) -> SeedPlan {
         run_logs_since: opts.now - 86_400.0,
         variability_fraction: 0.6,
         sources_fraction: 0.1,
+        hung_imaging_near: Some(opts.now - 50.0 * 60.0),
     }
 }
 

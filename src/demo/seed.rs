@@ -40,6 +40,8 @@ pub struct SeedPlan {
     pub run_logs_since: f64,
     pub variability_fraction: f64,
     pub sources_fraction: f64,
+    /// The imaging job of the MS observed closest to this time hangs (still `running` at `now`).
+    pub hung_imaging_near: Option<f64>,
 }
 
 /// Everything planned, before it is written.
@@ -161,6 +163,16 @@ pub fn plan_history(plan: &SeedPlan, rng: &mut impl Rng) -> History {
         }
         // Real groups do not start on a perfect grid.
         t += plan.cadence_s + rng.random_range(-3.0..3.0);
+    }
+    if let Some(when) = plan.hung_imaging_near {
+        let closest = ms.iter_mut().min_by(|a, b| {
+            (a.start_unix - when)
+                .abs()
+                .total_cmp(&(b.start_unix - when).abs())
+        });
+        if let Some(m) = closest {
+            m.hang(Stage::Imaging);
+        }
     }
     let batches = plan_batches(plan, &ms, rng);
     let (variability, sources) = summarise_sources(plan, &sky, &ms, rng);

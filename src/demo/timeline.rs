@@ -768,6 +768,38 @@ impl MsTimeline {
             .filter(move |e| e.unix <= now)
     }
 
+    /// The worker running this MS's `stage` job hangs: the job stays `running` for ever and
+    /// nothing after it happens (the runbook's "in progress for over 30 minutes").
+    /// Returns whether there was such a job to hang.
+    pub fn hang(&mut self, stage: Stage) -> bool {
+        let Some(k) = self
+            .attempts
+            .iter()
+            .rposition(|a| a.stage == stage && a.failure.is_none())
+        else {
+            return false;
+        };
+        self.attempts.truncate(k + 1);
+        let attempt = &mut self.attempts[k];
+        let started = attempt.started;
+        attempt.finished = f64::INFINITY;
+        // Its progress stops after the first message.
+        let keep = attempt.events.iter().filter(|e| e.unix <= started).count() + 1;
+        attempt.events.truncate(keep);
+        let stage_time = started;
+        self.transitions.retain(|t| t.at <= stage_time);
+        if matches!(stage, Stage::Conversion | Stage::Calibration) {
+            self.cal_applied.clear();
+        }
+        if stage != Stage::Photometry {
+            self.images.clear();
+            self.images_at = f64::INFINITY;
+        }
+        self.photometry.clear();
+        self.photometry_at = f64::INFINITY;
+        true
+    }
+
     /// When the last thing about this MS happens.
     pub fn last_change(&self) -> f64 {
         let mut last = self.transitions.last().map_or(self.discovered_at, |t| t.at);
@@ -1001,6 +1033,21 @@ mod tests {
         assert!(end.jobs.len() <= 3);
         assert!(end.jobs.iter().all(|j| j.status == "failed"));
         assert_eq!(state.current_state, "error");
+    }
+
+    #[test]
+    fn a_hung_imaging_job_stays_running_and_the_ms_never_finishes() {
+        let mut ms = plan(&params(0.0, 0.0), Some(&calset()), 5);
+        assert!(ms.hang(Stage::Imaging));
+        let later = ms.at(ms.start_unix + 86_400.0);
+        let imaging = later.jobs.last().unwrap();
+        assert_eq!(
+            (imaging.kind.as_str(), imaging.status.as_str()),
+            ("imaging", "running")
+        );
+        assert_eq!(later.ms_state.unwrap().current_state, "imaging");
+        assert!(later.images.is_empty() && later.photometry.is_empty());
+        assert_eq!(ms.last_change(), f64::INFINITY);
     }
 
     #[test]
