@@ -3,7 +3,8 @@
 //! derived from `now`. How tests find the special rows:
 //!
 //! - failed jobs with a traceback: `jobs.status = 'failed'` (12); one of them has `\x1b[31m` and
-//!   a `\r\n` in `logs`; pending and running jobs exist too;
+//!   a `\r\n` in `logs`; pending and running jobs exist too, one of them an imaging job
+//!   hung for 50 minutes (`running`, `started_at` before `now - 1800`);
 //! - beam only in the FITS header: the 2 `pbcor` rows with `beam_major_arcsec IS NULL`;
 //! - the 3rd `pbcor` image (by id) has no file, the 4th's file is an HTML page, not FITS;
 //! - `ms_state.current_state = 'failed' AND retry_count = 2`, plus `error` (terminal) rows;
