@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use contimg_monitor::demo::schema::PIPELINE_TABLES;
 use contimg_monitor::demo::{
-    DemoOptions, SimulatorConfig, build_fixture, create_schema, ensure_demo, run_simulator_with,
+    DemoOptions, SimulatorConfig, build_fixture, build_legacy_fixture, create_schema, ensure_demo,
+    run_simulator_with,
 };
 use contimg_monitor::pool::PoolRegistry;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
@@ -87,6 +88,14 @@ async fn the_fixture_is_the_same_on_every_build() {
         relative(job_sample(&pa).await, a.path()),
         relative(job_sample(&pb).await, b.path())
     );
+    let light_curves = "SELECT source_id, mjd, flux_jy, peak_flux_jy FROM photometry ORDER BY id";
+    type Flux = (Option<String>, f64, Option<f64>, f64);
+    let (ca, cb): (Vec<Flux>, Vec<Flux>) = (
+        sqlx::query_as(light_curves).fetch_all(&pa).await.unwrap(),
+        sqlx::query_as(light_curves).fetch_all(&pb).await.unwrap(),
+    );
+    assert!(!ca.is_empty());
+    assert_eq!(ca, cb);
 }
 
 #[tokio::test]
@@ -121,6 +130,16 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
             .unwrap();
         assert!(n > 0, "no {status} job");
     }
+
+    // A hung worker: a job in progress for over 30 minutes.
+    let hung: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE status = 'running' AND started_at < ? - 1800",
+    )
+    .bind(NOW)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(hung, 1);
 
     // Two images have their beam only in the FITS header.
     let null_beam: Vec<String> = sqlx::query_scalar(
@@ -201,6 +220,34 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
 }
 
 #[tokio::test]
+async fn the_legacy_fixture_has_the_old_eight_column_images_table_with_the_same_rows() {
+    let (current, legacy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let current = read_only(&build_fixture(current.path(), NOW).await.unwrap().db).await;
+    let legacy = read_only(&build_legacy_fixture(legacy.path(), NOW).await.unwrap().db).await;
+    let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('images')")
+        .fetch_all(&legacy)
+        .await
+        .unwrap();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "path",
+            "ms_path",
+            "created_at",
+            "type",
+            "beam_major_arcsec",
+            "noise_jy",
+            "pbcor"
+        ]
+    );
+    assert_eq!(
+        count(&legacy, "SELECT COUNT(*) FROM images").await,
+        count(&current, "SELECT COUNT(*) FROM images").await
+    );
+}
+
+#[tokio::test]
 async fn the_demo_seed_has_a_pipelines_volume() {
     let dir = tempfile::tempdir().unwrap();
     let opts = DemoOptions {
@@ -269,6 +316,7 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
     let ms_before = count(&reader, "SELECT COUNT(*) FROM ms_index").await;
     let jobs_before = count(&reader, "SELECT COUNT(*) FROM jobs").await;
     let last_job_before = count(&reader, "SELECT MAX(id) FROM jobs").await;
+    let batches_before = count(&reader, "SELECT COUNT(*) FROM batch_jobs").await;
 
     let registry = PoolRegistry::default();
     let (stop, shutdown) = tokio::sync::watch::channel(false);
@@ -279,6 +327,7 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
         burst_every: (Duration::from_millis(500), Duration::from_millis(800)),
         burst_hold: (Duration::from_millis(200), Duration::from_millis(400)),
         image_px: 32,
+        batch_every: Duration::from_secs(1),
         ..SimulatorConfig::default()
     };
     let simulator = tokio::spawn(run_simulator_with(
@@ -321,10 +370,63 @@ async fn the_simulator_adds_rows_and_saturates_its_pool_in_a_burst() {
     })
     .await;
 
+    wait_for("an operator's batch", Duration::from_secs(20), || {
+        let reader = reader.clone();
+        async move { count(&reader, "SELECT COUNT(*) FROM batch_jobs").await > batches_before }
+    })
+    .await;
+
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(15), simulator)
         .await
         .expect("the simulator stops when told")
         .unwrap()
         .unwrap();
+}
+
+/// Not a check: when the demo's generation changes, run with `--ignored --nocapture` to find
+/// a `FIXTURE_SEED` under which every special case of the fixture occurs naturally.
+#[test]
+#[ignore]
+fn find_fixture_seeds() {
+    use contimg_monitor::demo::{fixture::fixture_plan, seed::plan_history};
+    use rand::SeedableRng;
+    let plan = fixture_plan(Path::new("/fixture"), NOW);
+    for seed in 0..300u64 {
+        let history = plan_history(&plan, &mut rand::rngs::StdRng::seed_from_u64(seed));
+        let rows: Vec<_> = history.ms.iter().map(|m| m.at(NOW)).collect();
+        let jobs: Vec<_> = rows.iter().flat_map(|r| r.jobs.iter()).collect();
+        let with_status = |s: &str| jobs.iter().filter(|j| j.status == s).count();
+        let images: usize = rows.iter().map(|r| r.images.len()).sum();
+        let failed_twice = rows
+            .iter()
+            .filter_map(|r| r.ms_state.as_ref())
+            .filter(|s| s.current_state == "failed" && s.retry_count == 2)
+            .count();
+        let failed_items = history
+            .batches
+            .iter()
+            .flat_map(|b| b.at(NOW).1)
+            .filter(|i| i.status == "failed")
+            .count();
+        let sources: std::collections::HashSet<_> = rows
+            .iter()
+            .flat_map(|r| r.photometry.iter().filter_map(|p| p.source_id.clone()))
+            .collect();
+        if with_status("pending") > 0
+            && with_status("running") > 0
+            && with_status("failed") >= 4
+            && failed_twice > 0
+            && failed_items > 0
+            && (36..=46).contains(&images)
+            && sources.len() >= 18
+        {
+            eprintln!(
+                "seed {seed}: {} jobs ({} failed), {images} images, {} sources",
+                jobs.len(),
+                with_status("failed"),
+                sources.len()
+            );
+        }
+    }
 }

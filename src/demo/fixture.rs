@@ -1,11 +1,25 @@
-//! The test fixture: a small, fixed history (about 30 MS) with every case the UI must show —
-//! failed jobs with tracebacks, an escape sequence, images whose beam is only in the FITS
-//! header, an image row with no file and one whose file is not FITS, a variable source,
-//! a retried MS, batches with a failed item. Same content on every run for the same `now`.
+//! The test fixture: a small, fixed history (30 MS, ~110 jobs, ~36 images, 20 sources) with
+//! every case the UI must show. Same content on every run for the same `now`; every time is
+//! derived from `now`. How tests find the special rows:
+//!
+//! - failed jobs with a traceback: `jobs.status = 'failed'` (12); one of them has `\x1b[31m` and
+//!   a `\r\n` in `logs`; pending and running jobs exist too, one of them an imaging job
+//!   hung for 50 minutes (`running`, `started_at` before `now - 1800`);
+//! - beam only in the FITS header: the 2 `pbcor` rows with `beam_major_arcsec IS NULL`;
+//! - the 3rd `pbcor` image (by id) has no file, the 4th's file is an HTML page, not FITS;
+//! - `ms_state.current_state = 'failed' AND retry_count = 2`, plus `error` (terminal) rows;
+//!   one MS is `skipped_no_caltables`;
+//! - one variable source: `sources.source_type = 'variable'` (its light curve flares);
+//! - 2 batches; at least one item `failed` with `error`;
+//! - `logs_dir` holds `pipeline.log`, per-stage logs, `error.log` and a `job-*.log` per MS.
 
 use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
 
 use super::names::Layout;
+use super::schema::open_writer;
 use super::seed::{History, SeedPlan};
 use super::sky::{SkyPlan, meridian_ra_deg};
 use super::timeline::TimelineParams;
@@ -67,6 +81,7 @@ pub fn fixture_plan(dir: &Path, now: f64) -> SeedPlan {
         run_logs_since: f64::INFINITY,
         variability_fraction: 1.0,
         sources_fraction: 0.5,
+        hung_imaging_near: Some(now - 50.0 * 60.0),
     }
 }
 
@@ -84,17 +99,13 @@ fn special_cases(history: &mut History) {
             image.record.beam_pa_deg = None;
         }
     }
-    // Make sure one batch item failed, whatever the dice said.
-    if !history.batch_items.iter().any(|i| i.status == "failed")
-        && let Some(item) = history.batch_items.iter_mut().find(|i| i.status == "done")
+    // Make sure one batch item fails, whatever the dice said.
+    let items = history.batches.iter_mut().flat_map(|b| b.items.iter_mut());
+    let mut items: Vec<_> = items.collect();
+    if items.iter().all(|i| i.error.is_none())
+        && let Some(item) = items.first_mut()
     {
-        item.status = "failed".to_string();
         item.error = Some("TimeoutError: imaging exceeded 600 s".to_string());
-        let batch_id = item.batch_id;
-        if let Some(batch) = history.batches.iter_mut().find(|b| b.id == batch_id) {
-            batch.completed_items -= 1;
-            batch.failed_items += 1;
-        }
     }
 }
 
@@ -127,4 +138,31 @@ pub async fn build_fixture(dir: &Path, now: f64) -> anyhow::Result<DemoPaths> {
         )?;
     }
     Ok(DemoPaths::of(&layout))
+}
+
+/// The older 8-column `images` layout, as `migrations/sqlite/legacy_images.sql` has it.
+const LEGACY_IMAGES_SQL: &str = include_str!("../../migrations/sqlite/legacy_images.sql");
+
+/// The fixture with the older 8-column `images` table (same rows, fewer columns), for proving
+/// the monitor reads both layouts.
+pub async fn build_legacy_fixture(dir: &Path, now: f64) -> anyhow::Result<DemoPaths> {
+    let paths = build_fixture(dir, now).await?;
+    let pool = open_writer(&paths.db, 1, Duration::from_secs(10)).await?;
+    let script = format!(
+        "BEGIN;\n\
+         ALTER TABLE images RENAME TO images_current;\n\
+         {LEGACY_IMAGES_SQL}\n\
+         INSERT INTO images (id, path, ms_path, created_at, type, beam_major_arcsec, noise_jy, pbcor) \
+         SELECT id, path, ms_path, created_at, type, beam_major_arcsec, noise_jy, pbcor \
+         FROM images_current;\n\
+         DROP TABLE images_current;\n\
+         CREATE INDEX IF NOT EXISTS idx_images_ms_path ON images(ms_path);\n\
+         COMMIT;"
+    );
+    let result = sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+        .execute(&pool)
+        .await
+        .context("cannot convert the fixture's images table to the legacy layout");
+    pool.close().await;
+    result.map(|_| paths)
 }

@@ -5,7 +5,14 @@
 //! `timeline` is the model (one MS's life, planned ahead, viewed at any time); `seed` plans and
 //! writes history with it; `simulate` replays new MS against a moving clock; `fixture` is a
 //! small fixed history. The monitor only ever reads what these write.
+//!
+//! Layout under the demo directory (the pipeline's, rooted there so every path is real):
+//! `state/db/pipeline.sqlite3` (WAL), `state/logs/` (`pipeline.log`, `conversion.log`,
+//! `calibration.log`, `imaging.log`, `photometry.log`, `error.log`, `job-*.log`),
+//! `stage/ms/{group}.ms/` (empty directories), `stage/images/{group}.img-image-pbcor.fits` and
+//! `{group}.5min.img-image.fits`, `stage/caltables/` (named in the tables, not created).
 
+pub mod batches;
 pub mod errors;
 pub mod fixture;
 pub mod logs;
@@ -15,6 +22,7 @@ pub mod schema;
 pub mod seed;
 pub mod simulate;
 pub mod sky;
+pub mod stats;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +32,7 @@ use anyhow::Context;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-pub use fixture::build_fixture;
+pub use fixture::{build_fixture, build_legacy_fixture};
 pub use schema::create_schema;
 pub use simulate::{SimulatorConfig, run_simulator, run_simulator_with};
 
@@ -146,6 +154,7 @@ pub fn demo_plan(opts: &DemoOptions) -> SeedPlan {
         run_logs_since: opts.now - 86_400.0,
         variability_fraction: 0.6,
         sources_fraction: 0.1,
+        hung_imaging_near: Some(opts.now - 50.0 * 60.0),
     }
 }
 

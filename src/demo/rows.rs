@@ -148,6 +148,7 @@ record!(BatchJobRecord => "batch_jobs" {
 });
 
 record!(BatchItemRecord => "batch_job_items" {
+    id: Option<i64> = "id",
     batch_id: i64 = "batch_id",
     ms_path: String = "ms_path",
     job_id: Option<i64> = "job_id",

@@ -9,14 +9,13 @@ use rand::Rng;
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteConnection;
 
-use super::errors::{FailureContext, Stage, pick_failure};
+use super::batches::{BatchShape, PlannedBatch, plan_batch};
+use super::errors::Stage;
 use super::logs::{LogEvent, append_events};
 use super::names::{Layout, group_id};
-use super::rows::{
-    BatchItemRecord, BatchJobRecord, CaltableRecord, Record, SourceRecord, VariabilityRecord, Verb,
-    insert_all,
-};
+use super::rows::{CaltableRecord, Record, SourceRecord, VariabilityRecord, Verb, insert_all};
 use super::sky::{Sky, SkyPlan};
+use super::stats::{self, Point, SourceInfo};
 use super::timeline::{CalSet, MsTimeline, TimelineParams, plan_ms};
 use crate::text::format::{mjd_to_unix, unix_to_mjd};
 
@@ -41,6 +40,8 @@ pub struct SeedPlan {
     pub run_logs_since: f64,
     pub variability_fraction: f64,
     pub sources_fraction: f64,
+    /// The imaging job of the MS observed closest to this time hangs (still `running` at `now`).
+    pub hung_imaging_near: Option<f64>,
 }
 
 /// Everything planned, before it is written.
@@ -49,8 +50,7 @@ pub struct History {
     pub sky: Sky,
     pub ms: Vec<MsTimeline>,
     pub caltables: Vec<CaltableRecord>,
-    pub batches: Vec<BatchJobRecord>,
-    pub batch_items: Vec<BatchItemRecord>,
+    pub batches: Vec<PlannedBatch>,
     pub variability: Vec<VariabilityRecord>,
     pub sources: Vec<SourceRecord>,
     pub next_job_id: i64,
@@ -164,128 +164,64 @@ pub fn plan_history(plan: &SeedPlan, rng: &mut impl Rng) -> History {
         // Real groups do not start on a perfect grid.
         t += plan.cadence_s + rng.random_range(-3.0..3.0);
     }
-    let (batches, batch_items) = plan_batches(plan, &ms, rng);
+    if let Some(when) = plan.hung_imaging_near {
+        let closest = ms.iter_mut().min_by(|a, b| {
+            (a.start_unix - when)
+                .abs()
+                .total_cmp(&(b.start_unix - when).abs())
+        });
+        if let Some(m) = closest {
+            m.hang(Stage::Imaging);
+        }
+    }
+    let batches = plan_batches(plan, &ms, rng);
     let (variability, sources) = summarise_sources(plan, &sky, &ms, rng);
     History {
         sky,
         ms,
         caltables,
         batches,
-        batch_items,
         variability,
         sources,
         next_job_id,
     }
 }
 
-fn python_repr_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-fn plan_batches(
-    plan: &SeedPlan,
-    ms: &[MsTimeline],
-    rng: &mut impl Rng,
-) -> (Vec<BatchJobRecord>, Vec<BatchItemRecord>) {
+fn plan_batches(plan: &SeedPlan, ms: &[MsTimeline], rng: &mut impl Rng) -> Vec<PlannedBatch> {
+    let shape = BatchShape {
+        item_seconds: (150.0, 400.0),
+        fail_probability: plan.batch_item_fail_probability,
+    };
     let mut batches = Vec::new();
-    let mut items = Vec::new();
-    let kinds = ["reimage", "recalibrate", "photometry_rerun"];
     let mut t = plan.start + plan.batch_every_s;
-    let mut id = 1i64;
     while t <= plan.now {
+        // An operator re-runs a stretch of what finished since the last batch.
         let candidates: Vec<&MsTimeline> = ms
             .iter()
             .filter(|m| m.last_change() <= t && m.last_change() > t - plan.batch_every_s)
             .collect();
-        if candidates.is_empty() {
-            t += plan.batch_every_s;
-            continue;
+        if !candidates.is_empty() {
+            let n = rng
+                .random_range(plan.batch_size.0..=plan.batch_size.1)
+                .min(candidates.len());
+            let first = rng.random_range(0..=candidates.len() - n);
+            let created = t + rng.random_range(5.0..30.0);
+            let id = batches.len() as i64 + 1;
+            let layout = &plan.timeline.layout;
+            let batch = plan_batch(
+                id,
+                created,
+                &candidates[first..first + n],
+                layout,
+                shape,
+                None,
+                rng,
+            );
+            batches.push(batch);
         }
-        let n = rng
-            .random_range(plan.batch_size.0..=plan.batch_size.1)
-            .min(candidates.len());
-        let first = rng.random_range(0..=candidates.len() - n);
-        let chosen = &candidates[first..first + n];
-        let kind = kinds[(id as usize - 1) % kinds.len()];
-        let mut clock = t + rng.random_range(5.0..30.0);
-        let (mut done, mut failed) = (0i64, 0i64);
-        let mut all_finished = true;
-        for m in chosen {
-            let started = clock;
-            let completed = started + rng.random_range(150.0..400.0);
-            clock = completed + rng.random_range(1.0..10.0);
-            let fails = rng.random_bool(plan.batch_item_fail_probability);
-            let job_id = m
-                .attempts
-                .iter()
-                .rev()
-                .find(|a| a.stage == Stage::Imaging)
-                .map(|a| a.job_id);
-            let (status, started_at, completed_at, error) = if started > plan.now {
-                all_finished = false;
-                ("pending", None, None, None)
-            } else if completed > plan.now {
-                all_finished = false;
-                ("running", Some(started), None, None)
-            } else if fails {
-                failed += 1;
-                let ctx = FailureContext {
-                    ms_path: &m.ms_path,
-                    group_id: &m.group_id,
-                    mid_mjd: m.mid_mjd,
-                    image_path: &plan.timeline.layout.pbcor_image_path(&m.group_id),
-                };
-                let stage = if kind == "recalibrate" {
-                    Stage::Calibration
-                } else {
-                    Stage::Imaging
-                };
-                (
-                    "failed",
-                    Some(started),
-                    Some(completed),
-                    Some(pick_failure(stage, &ctx, rng).exception),
-                )
-            } else {
-                done += 1;
-                ("done", Some(started), Some(completed), None)
-            };
-            items.push(BatchItemRecord {
-                batch_id: id,
-                ms_path: m.ms_path.clone(),
-                job_id,
-                status: status.to_string(),
-                error,
-                started_at,
-                completed_at,
-            });
-        }
-        let status = if !all_finished {
-            "running"
-        } else if failed * 2 > n as i64 {
-            "failed"
-        } else {
-            "done"
-        };
-        let paths: Vec<String> = chosen.iter().map(|m| m.ms_path.clone()).collect();
-        batches.push(BatchJobRecord {
-            id,
-            kind: kind.to_string(),
-            created_at: t,
-            status: status.to_string(),
-            total_items: n as i64,
-            completed_items: done,
-            failed_items: failed,
-            params: format!(
-                "{{'ms_paths': {}, 'imsize': 2048, 'niter': 1000, 'robust': 0.5, 'pbcor': True, 'requested_by': 'operator', 'note': None}}",
-                python_repr_list(&paths)
-            ),
-        });
-        id += 1;
         t += plan.batch_every_s;
     }
-    (batches, items)
+    batches
 }
 
 fn summarise_sources(
@@ -294,19 +230,13 @@ fn summarise_sources(
     ms: &[MsTimeline],
     rng: &mut impl Rng,
 ) -> (Vec<VariabilityRecord>, Vec<SourceRecord>) {
-    // (flux mJy, error mJy, mjd, measured_at) per source, from rows that exist at `now`.
-    let mut points: BTreeMap<&str, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    // Measurements per source, from rows that exist at `now`.
+    let mut points: BTreeMap<&str, Vec<Point>> = BTreeMap::new();
     for m in ms {
         for p in m.at(plan.now).photometry {
-            let Some(id) = p.source_id.as_deref() else {
-                continue;
-            };
-            let flux = p.flux_jy.unwrap_or(p.peak_flux_jy) * 1000.0;
-            let err = p.flux_err_jy.unwrap_or(p.peak_err_jyb) * 1000.0;
-            points
-                .entry(id)
-                .or_default()
-                .push((flux, err.max(1e-6), p.mjd, p.measured_at));
+            if let Some(id) = p.source_id.as_deref() {
+                points.entry(id).or_default().push(Point::of(p));
+            }
         }
     }
     let mut variability = Vec::new();
@@ -329,48 +259,21 @@ fn summarise_sources(
                     "point"
                 }
                 .to_string(),
-                first_detected_mjd: pts.iter().map(|p| p.2).fold(f64::INFINITY, f64::min),
-                last_detected_mjd: pts.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max),
+                first_detected_mjd: pts.iter().map(|p| p.mjd).fold(f64::INFINITY, f64::min),
+                last_detected_mjd: pts.iter().map(|p| p.mjd).fold(f64::NEG_INFINITY, f64::max),
                 detection_count: n as i64,
             });
         }
-        if n < 3 || !(src.variation.is_some() || rng.random_bool(plan.variability_fraction)) {
+        if !(src.variation.is_some() || rng.random_bool(plan.variability_fraction)) {
             continue;
         }
-        let nf = n as f64;
-        let mean = pts.iter().map(|p| p.0).sum::<f64>() / nf;
-        let std = (pts.iter().map(|p| (p.0 - mean).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt();
-        let weights: Vec<f64> = pts.iter().map(|p| 1.0 / (p.1 * p.1)).collect();
-        let wsum: f64 = weights.iter().sum();
-        let wmean = pts.iter().zip(&weights).map(|(p, w)| p.0 * w).sum::<f64>() / wsum;
-        let chi2 = pts
-            .iter()
-            .zip(&weights)
-            .map(|(p, w)| (p.0 - wmean).powi(2) * w)
-            .sum::<f64>();
-        let max_dev = pts.iter().map(|p| (p.0 - mean).abs()).fold(0.0, f64::max);
-        let last = pts
-            .iter()
-            .max_by(|a, b| a.2.total_cmp(&b.2))
-            .copied()
-            .unwrap_or_default();
-        variability.push(VariabilityRecord {
-            source_id: src.id.clone(),
+        let info = SourceInfo {
+            id: &src.id,
             ra_deg: src.ra_deg,
             dec_deg: src.dec_deg,
             nvss_flux_mjy: src.nvss_flux_mjy,
-            n_obs: n as i64,
-            mean_flux_mjy: mean,
-            std_flux_mjy: std,
-            min_flux_mjy: pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min),
-            max_flux_mjy: pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max),
-            chi2_nu: chi2 / (nf - 1.0),
-            sigma_deviation: if std > 0.0 { max_dev / std } else { 0.0 },
-            last_measured_at: last.3,
-            last_mjd: last.2,
-            updated_at: last.3 + 5.0,
-            eta_metric: chi2 / (nf - 1.0),
-        });
+        };
+        variability.extend(stats::variability(info, pts));
     }
     (variability, sources)
 }
@@ -423,8 +326,11 @@ pub async fn write_rows(
     insert_in_transaction(pool, &photometry).await?;
     insert_in_transaction(pool, &cal_applied).await?;
     insert_in_transaction(pool, &history.caltables).await?;
-    insert_in_transaction(pool, &history.batches).await?;
-    insert_in_transaction(pool, &history.batch_items).await?;
+    let (batches, batch_items): (Vec<_>, Vec<_>) =
+        history.batches.iter().map(|b| b.at(now)).unzip();
+    let batch_items: Vec<_> = batch_items.into_iter().flatten().collect();
+    insert_in_transaction(pool, &batches).await?;
+    insert_in_transaction(pool, &batch_items).await?;
     insert_in_transaction(pool, &history.variability).await?;
     insert_in_transaction(pool, &history.sources).await?;
     Ok(SeedReport {

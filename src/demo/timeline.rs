@@ -646,8 +646,9 @@ fn plan_image(
     rng: &mut impl Rng,
 ) -> PlannedImage {
     let px = params.image_px.max(8);
-    let cell_deg = 3.5 / px as f64;
-    let bmaj_deg = cell_deg * rng.random_range(2.6..3.2);
+    // Production pixel scale and beam; the demo's small images are central cutouts.
+    let cell_deg = 2.5 / 3600.0;
+    let bmaj_deg = rng.random_range(14.0..19.0) / 3600.0;
     let bmin_deg = bmaj_deg * rng.random_range(0.65..0.85);
     let bpa_deg = (rng.random_range(-90.0..90.0f64) * 10.0).round() / 10.0;
     let fill_beam = rng.random_bool(params.beam_fill_probability);
@@ -765,6 +766,38 @@ impl MsTimeline {
             .iter()
             .flat_map(|a| a.events.iter())
             .filter(move |e| e.unix <= now)
+    }
+
+    /// The worker running this MS's `stage` job hangs: the job stays `running` for ever and
+    /// nothing after it happens (the runbook's "in progress for over 30 minutes").
+    /// Returns whether there was such a job to hang.
+    pub fn hang(&mut self, stage: Stage) -> bool {
+        let Some(k) = self
+            .attempts
+            .iter()
+            .rposition(|a| a.stage == stage && a.failure.is_none())
+        else {
+            return false;
+        };
+        self.attempts.truncate(k + 1);
+        let attempt = &mut self.attempts[k];
+        let started = attempt.started;
+        attempt.finished = f64::INFINITY;
+        // Its progress stops after the first message.
+        let keep = attempt.events.iter().filter(|e| e.unix <= started).count() + 1;
+        attempt.events.truncate(keep);
+        let stage_time = started;
+        self.transitions.retain(|t| t.at <= stage_time);
+        if matches!(stage, Stage::Conversion | Stage::Calibration) {
+            self.cal_applied.clear();
+        }
+        if stage != Stage::Photometry {
+            self.images.clear();
+            self.images_at = f64::INFINITY;
+        }
+        self.photometry.clear();
+        self.photometry_at = f64::INFINITY;
+        true
     }
 
     /// When the last thing about this MS happens.
@@ -1000,6 +1033,21 @@ mod tests {
         assert!(end.jobs.len() <= 3);
         assert!(end.jobs.iter().all(|j| j.status == "failed"));
         assert_eq!(state.current_state, "error");
+    }
+
+    #[test]
+    fn a_hung_imaging_job_stays_running_and_the_ms_never_finishes() {
+        let mut ms = plan(&params(0.0, 0.0), Some(&calset()), 5);
+        assert!(ms.hang(Stage::Imaging));
+        let later = ms.at(ms.start_unix + 86_400.0);
+        let imaging = later.jobs.last().unwrap();
+        assert_eq!(
+            (imaging.kind.as_str(), imaging.status.as_str()),
+            ("imaging", "running")
+        );
+        assert_eq!(later.ms_state.unwrap().current_state, "imaging");
+        assert!(later.images.is_empty() && later.photometry.is_empty());
+        assert_eq!(ms.last_change(), f64::INFINITY);
     }
 
     #[test]
