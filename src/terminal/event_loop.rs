@@ -32,6 +32,11 @@ pub async fn run(
     mut messages: mpsc::UnboundedReceiver<Msg>,
     mut signals: watch::Receiver<Option<&'static str>>,
 ) -> anyhow::Result<Exit> {
+    // The app pages and reads ahead by the screen's size: tell it before the first frame.
+    let size = terminal.size()?;
+    for command in app.update(Msg::Resize(size.width, size.height)) {
+        services.dispatch(command);
+    }
     draw(terminal, &app)?;
     loop {
         let first = tokio::select! {
