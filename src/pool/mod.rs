@@ -8,6 +8,7 @@
 pub mod history;
 pub mod instrumented;
 pub mod registry;
+pub mod sources;
 
 pub use history::PoolHistory;
 pub use instrumented::{AcquireError, InstrumentedPool};
