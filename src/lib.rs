@@ -13,6 +13,7 @@ pub mod fits;
 pub mod headless;
 pub mod pool;
 pub mod query;
+pub mod queue;
 pub mod services;
 pub mod snapshot;
 pub mod terminal;
