@@ -6,7 +6,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use contimg_monitor::pool::sources::{PoolSampler, PoolSourceConfig};
+use contimg_monitor::pool::sources::sampler::{NO_DATA_ROW, unix_now};
+use contimg_monitor::pool::sources::{PoolKey, PoolSampler, PoolSourceConfig, SaturationTracker};
 use contimg_monitor::snapshot::PoolStats;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Executor};
@@ -135,6 +136,15 @@ async fn clients_queued_behind_a_small_pgbouncer_pool_show_as_saturated_then_cle
         queued_at.elapsed()
     );
     assert_eq!((saturated.max, saturated.in_use), (2, 2));
+    let mut tracker = SaturationTracker::new(Duration::ZERO);
+    let raised = tracker.observe(&sampler.latest());
+    let key = PoolKey::new("pgbouncer", &pool);
+    assert!(tracker.saturated_since(&key).is_some());
+    assert_eq!(
+        raised.first().map(|a| &a.pool),
+        Some(&key),
+        "alert for the pool"
+    );
     assert!(saturated.stale.is_none());
     assert!(
         saturated
@@ -155,6 +165,12 @@ async fn clients_queued_behind_a_small_pgbouncer_pool_show_as_saturated_then_cle
     })
     .await;
     assert!(!calm.is_saturated());
+    tracker.observe(&sampler.latest());
+    assert_eq!(tracker.saturated_since(&key), None);
+    assert!(
+        tracker.alerts()[0].ended_at.is_some(),
+        "the alert stays, ended, until acknowledged"
+    );
     assert!(
         calm.wait_max_ms.is_some_and(|w| w == 0.0),
         "nobody waits now: {calm:?}"
@@ -260,4 +276,63 @@ async fn a_session_blocked_on_a_lock_is_counted_as_waiting() {
         r.waiting == 0
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_goes_stale_with_the_reason_then_recovers() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let sampler =
+        PoolSampler::from_config(&[source("postgres", &server.url(), "")]).expect("valid config");
+    let mut rows = sampler.subscribe();
+    let within = Duration::from_secs(10);
+    let live = wait_for_pool(&mut rows, "(server)", within, "sampled", |r| {
+        r.stale.is_none()
+    })
+    .await;
+    assert_eq!(live.max, 60);
+
+    let stopped_at = unix_now();
+    server.stop();
+    let stale = wait_for_pool(&mut rows, "(server)", within, "stale", |r| {
+        r.stale.is_some()
+    })
+    .await;
+    println!("while the server is down: {:?}", stale.stale);
+    assert!(
+        stale.sampled_at <= stopped_at,
+        "the row keeps the time of its last good sample"
+    );
+    assert_eq!(stale.max, 60, "and its last good figures");
+
+    server.start_again();
+    wait_for_pool(&mut rows, "(server)", within, "fresh again", |r| {
+        r.stale.is_none()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pgbouncer_that_is_not_running_shows_why_in_place_of_its_pools() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let url = format!("postgresql://postgres@127.0.0.1:{port}/pgbouncer");
+    let sampler = PoolSampler::from_config(&[source("pgbouncer", &url, "")]).expect("valid");
+    let mut rows = sampler.subscribe();
+    let row = wait_for_pool(
+        &mut rows,
+        NO_DATA_ROW,
+        Duration::from_secs(5),
+        "reported",
+        |r| r.stale.is_some(),
+    )
+    .await;
+    let reason = row.stale.unwrap_or_default();
+    assert!(
+        reason.contains(&format!("cannot reach pgbouncer 127.0.0.1:{port}")),
+        "{reason}"
+    );
 }

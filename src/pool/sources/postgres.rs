@@ -35,7 +35,6 @@ SELECT coalesce(application_name, '') AS app,
        max(extract(epoch FROM (now() - xact_start)))::float8 AS oldest_xact_s
   FROM pg_stat_activity
  WHERE backend_type = 'client backend'
-   AND pid <> pg_backend_pid()
  GROUP BY 1, 2";
 
 const SETTINGS_SQL: &str = "\
@@ -170,8 +169,12 @@ fn describe(options: &PgConnectOptions) -> String {
     )
 }
 
+/// The server's own message when there is one (sqlx's wrapper adds source-line noise).
 pub(crate) fn one_line(error: &sqlx::Error) -> String {
-    let text = error.to_string();
+    let text = match error {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    };
     text.lines().next().unwrap_or("").trim().to_string()
 }
 
