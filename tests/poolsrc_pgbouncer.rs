@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 const INTERVAL_MS: u64 = 300;
 /// Clients need a moment to connect before they can queue; this is on top of two intervals.
-const SLACK: Duration = Duration::from_millis(1500);
+const SLACK: Duration = Duration::from_secs(3);
 
 fn source(kind: &str, url: &str, extra: &str) -> PoolSourceConfig {
     toml::from_str(&format!(

@@ -12,6 +12,16 @@
 //! - `pgbouncer`: `SHOW POOLS` / `SHOW DATABASES` / `SHOW STATS`.
 //! - `sampler`: the tasks and the stale/delta bookkeeping.
 //! - `saturation`: episodes and alerts, pure.
+//!
+//! Wiring (inside a tokio runtime):
+//! ```ignore
+//! let sampler = PoolSampler::from_config(&config.pools.sources)?; // validates first
+//! let mut external = sampler.subscribe();        // watch::Receiver<Vec<PoolStats>>
+//! // on each change: rows = registry.sample_all(now) + external.borrow().clone();
+//! // history.record(row) for each; tracker.observe(&rows) → alerts for the status line.
+//! ```
+//! Keep the sampler alive as long as the rows are wanted: dropping it stops the tasks.
+//! Rows carry raw text (pool names, reasons): sanitise them in the UI.
 
 pub mod config;
 pub mod pgbouncer;

@@ -105,8 +105,15 @@ impl PgbouncerSource {
                 ),
                 reason: one_line(&e),
             })?;
-        let config = self.show(&mut conn, "SHOW CONFIG").await?;
-        Ok((conn, default_pool_size(&config)))
+        // Optional: without it, databases that have no size of their own show max 0 (unknown).
+        let default_size = match self.show(&mut conn, "SHOW CONFIG").await {
+            Ok(config) => default_pool_size(&config),
+            Err(e) => {
+                tracing::debug!(source = %self.name, error = %e, "pgbouncer SHOW CONFIG refused");
+                None
+            }
+        };
+        Ok((conn, default_size))
     }
 
     async fn show(
