@@ -32,6 +32,13 @@ async fn the_monitor_session_is_named_read_only_and_time_bounded() {
     assert_eq!(name, "contimg-monitor");
     assert_eq!(read_only, "on");
     assert_eq!(timeout, "1500ms");
+    drop(conn);
+    let stats = queue.pool().stats(0.0);
+    assert_eq!(
+        (stats.source.as_str(), stats.name.as_str()),
+        ("monitor", "postgres")
+    );
+    assert_eq!(stats.max, 2);
 }
 
 #[tokio::test]

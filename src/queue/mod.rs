@@ -96,3 +96,36 @@ impl Queue {
         &self.options
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn queue_futures_can_be_spawned_on_tokio() {
+        // Built lazily, never connected: only the types matter here.
+        let connect_options: PgConnectOptions = "postgresql://postgres@127.0.0.1:1/dsa110_absurd"
+            .parse()
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy_with(connect_options.clone());
+        let queue = Queue {
+            pool: InstrumentedPool::new("monitor", "postgres", pool),
+            connect_options,
+            options: QueueOptions::default(),
+            target: "127.0.0.1:1/dsa110_absurd".into(),
+        };
+        let query = crate::query::ListQuery::default();
+        assert_send(&queue.tasks(&query));
+        assert_send(&queue.task_detail("x"));
+        assert_send(&queue.ingestion_groups(&query));
+        assert_send(&queue.backlog(0.0));
+        assert_send(&queue.failures_since(0.0));
+    }
+}

@@ -3,7 +3,8 @@
 //! `PgServer::shared()` starts one server per test binary (tests then make their own
 //! databases); `PgServer::start()` gives a test its own server, e.g. to stop and restart it.
 //! Without server binaries the tests are skipped loudly, or fail when
-//! `CONTIMG_REQUIRE_POSTGRES=1` (CI) says PostgreSQL must be there.
+//! `CONTIMG_REQUIRE_POSTGRES=1` (CI) says PostgreSQL must be there. On Debian the binaries
+//! come from the `postgresql` package (it pulls in `postgresql-15` and its client tools).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -91,6 +92,11 @@ impl PgServer {
     /// The pipeline's queue database, as the superuser `postgres` over TCP.
     pub fn url(&self) -> String {
         self.url_for(QUEUE_DB)
+    }
+
+    /// The server's own `postgres` database, for administrative statements.
+    pub fn admin_url(&self) -> String {
+        self.url_for("postgres")
     }
 
     pub fn url_for(&self, database: &str) -> String {
@@ -270,7 +276,7 @@ fn run_checked(cmd: &mut Command) -> Output {
 /// The newest `/usr/lib/postgresql/N/bin`, else the directory of `pg_ctl` on PATH.
 fn find_bin_dir() -> Option<PathBuf> {
     let has_tools = |dir: &Path| {
-        ["initdb", "pg_ctl", "postgres"]
+        ["initdb", "pg_ctl", "postgres", "createdb", "dropdb"]
             .iter()
             .all(|t| dir.join(t).is_file())
     };
