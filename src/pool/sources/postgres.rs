@@ -369,6 +369,30 @@ mod tests {
     }
 
     #[test]
+    fn the_sampling_session_is_named_read_only_and_time_bounded() {
+        let config: PoolSourceConfig = toml::from_str(
+            r#"
+            kind = "postgres"
+            url = "postgresql://postgres:secret@127.0.0.1:5432/dsa110_absurd"
+            timeout_ms = 800
+            "#,
+        )
+        .expect("parses");
+        let source = PostgresSource::new(&config).expect("valid url");
+        assert_eq!(source.options.get_application_name(), Some(MONITOR_APP));
+        let options = source.options.get_options().unwrap_or_default();
+        assert!(
+            options.contains("default_transaction_read_only=on"),
+            "{options}"
+        );
+        assert!(options.contains("statement_timeout=800ms"), "{options}");
+        assert_eq!(
+            describe(&source.options),
+            "postgresql://127.0.0.1:5432/dsa110_absurd"
+        );
+    }
+
+    #[test]
     fn a_full_server_is_busy() {
         let groups = vec![group("api", Some("idle"), 100, 0)];
         let rows = activity_rows(&groups, LIMITS, &BTreeMap::new(), "pg", 0.0);
