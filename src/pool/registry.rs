@@ -17,11 +17,16 @@ pub struct PoolRegistry {
 }
 
 impl PoolRegistry {
+    /// Add a pool; a pool with the same source and name (a reconnect) replaces the old one.
     pub fn register(&self, probe: Arc<dyn PoolProbe>) {
-        self.probes
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(probe);
+        let id = |p: &Arc<dyn PoolProbe>| {
+            let s = p.sample(0.0);
+            (s.source, s.name)
+        };
+        let new_id = id(&probe);
+        let mut probes = self.probes.write().unwrap_or_else(|p| p.into_inner());
+        probes.retain(|p| id(p) != new_id);
+        probes.push(probe);
     }
 
     pub fn sample_all(&self, now_unix: f64) -> Vec<PoolStats> {

@@ -137,7 +137,7 @@ fn parse_term(word: &str) -> Option<Term> {
     };
     let (field, value) = match rest.split_once(':') {
         Some((field, value))
-            if !field.is_empty()
+            if field.starts_with(|c: char| c.is_ascii_alphabetic())
                 && field
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
@@ -217,6 +217,14 @@ mod tests {
         assert_eq!(
             f.terms,
             vec![term(Some("ms"), "2025-10-21T14:23:19", false)]
+        );
+    }
+
+    #[test]
+    fn a_bare_time_is_a_free_word_not_a_field() {
+        assert_eq!(
+            Filter::parse("14:05").terms,
+            vec![term(None, "14:05", false)]
         );
     }
 

@@ -1,1 +1,131 @@
-//! (filled in by its owner)
+//! Async services: one task per data source, each on its own interval, never overlapping
+//! itself, never on the render path. They execute the app's `Command`s and answer with `Msg`s.
+//!
+//! - `connection`: opens the database read-only and keeps it open (reopens when the file goes
+//!   away and comes back), with backoff.
+//! - `lists`: one poller per list tab; `fetch` is shared with the headless commands.
+//! - `detail`: the open detail pane, kept fresh.
+//! - `fits`: FITS header requests, latest wins.
+//! - `pools`: samples every pool once a second into a bounded history, plus the SQLite file view.
+//! - `clock`: the one-second tick.
+
+pub mod clock;
+pub mod connection;
+pub mod detail;
+pub mod fits;
+pub mod lists;
+pub mod pools;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::app::{Command, Msg};
+use crate::db::DbOptions;
+use crate::fits::worker::FitsWorker;
+use crate::pool::PoolRegistry;
+use crate::snapshot::Tab;
+
+pub use clock::now_unix;
+
+/// What the services need to know.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub db_path: PathBuf,
+    pub db_options: DbOptions,
+    pub log_dir: Option<PathBuf>,
+    pub refresh: Duration,
+}
+
+/// The app's side of the services: send commands here.
+pub struct Services {
+    lists: Vec<(Tab, lists::ListHandle)>,
+    detail: mpsc::UnboundedSender<Option<crate::app::DetailKey>>,
+    fits: watch::Sender<Option<String>>,
+    refresh: watch::Sender<Duration>,
+}
+
+impl Services {
+    /// Start every service. Results arrive on `out`.
+    pub fn spawn(
+        cfg: ServiceConfig,
+        registry: PoolRegistry,
+        fits_worker: FitsWorker,
+        out: mpsc::UnboundedSender<Msg>,
+    ) -> Services {
+        let (refresh_tx, refresh_rx) = watch::channel(cfg.refresh);
+        let db = connection::spawn(
+            cfg.db_path.clone(),
+            cfg.db_options.clone(),
+            registry.clone(),
+            refresh_rx.clone(),
+            out.clone(),
+        );
+        let lists = [Tab::Images, Tab::Sources, Tab::Jobs, Tab::Ms]
+            .into_iter()
+            .map(|tab| {
+                (
+                    tab,
+                    lists::spawn(tab, db.clone(), refresh_rx.clone(), out.clone()),
+                )
+            })
+            .collect();
+        let (fits_tx, fits_rx) = watch::channel(None);
+        fits::spawn(fits_worker, fits_rx, out.clone());
+        let detail = detail::spawn(
+            db.clone(),
+            cfg.log_dir.clone(),
+            refresh_rx.clone(),
+            out.clone(),
+        );
+        pools::spawn(registry, cfg.db_path.clone(), out.clone());
+        clock::spawn(out);
+        Services {
+            lists,
+            detail,
+            fits: fits_tx,
+            refresh: refresh_tx,
+        }
+    }
+
+    /// Carry out one command. `Quit` is the event loop's business and is ignored here.
+    pub fn dispatch(&self, command: Command) {
+        match command {
+            Command::Query {
+                tab,
+                generation,
+                query,
+            } => {
+                if let Some((_, h)) = self.lists.iter().find(|(t, _)| *t == tab) {
+                    h.set_query(generation, query);
+                }
+            }
+            Command::LoadMore {
+                tab,
+                generation,
+                query,
+            } => {
+                if let Some((_, h)) = self.lists.iter().find(|(t, _)| *t == tab) {
+                    h.load_more(generation, query);
+                }
+            }
+            Command::OpenDetail(key) => {
+                if let crate::app::DetailKey::Image { path, .. } = &key {
+                    let _ = self.fits.send(Some(path.clone()));
+                }
+                let _ = self.detail.send(Some(key));
+            }
+            Command::CloseDetail => {
+                let _ = self.detail.send(None);
+            }
+            Command::ReadFitsHeader { path } => {
+                let _ = self.fits.send(Some(path));
+            }
+            Command::SetRefreshInterval(d) => {
+                let _ = self.refresh.send(d);
+            }
+            Command::Quit => {}
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Start the chosen mode. Errors end here as one clear message and an exit code; the
+//! terminal is restored on every path (guard, panic hook, signals).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use tokio::sync::{mpsc, watch};
+
+use crate::app::{App, AppConfig, keymap::Keymap};
+use crate::cli::args::{Cli, Cmd, parse_size};
+use crate::config::{self, Config};
+use crate::fits::worker::FitsWorker;
+use crate::pool::PoolRegistry;
+use crate::services::{ServiceConfig, Services, now_unix};
+use crate::terminal::{self, TerminalGuard, event_loop};
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = terminal::install_panic_hook() {
+        eprintln!("contimg-monitor: cannot install the panic hook: {e}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("contimg-monitor: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            terminal::restore();
+            eprintln!("contimg-monitor: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let explicit = cli.config.is_some();
+    let config_path = cli.config.clone().or_else(config::user_config_path);
+    let config = Config::load(config_path.as_deref(), explicit, &cli.overrides())?;
+    if cli.print_config {
+        print!("{}", config.to_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    match cli.command {
+        None => {
+            run_tui(config, PoolRegistry::default()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Once { format }) => {
+            init_stderr_logging();
+            crate::headless::once::run(&config, format).await
+        }
+        Some(Cmd::Snapshot { tab, size }) => {
+            init_stderr_logging();
+            let size =
+                parse_size(&size).ok_or_else(|| eyre!("--size wants COLSxROWS, e.g. 120x40"))?;
+            let tab = crate::snapshot::Tab::parse(&tab)
+                .ok_or_else(|| eyre!("--tab wants one of images, sources, jobs, ms, pool"))?;
+            print!(
+                "{}",
+                crate::headless::snapshot::render(&config, tab, size, now_unix()).await?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::FitsHeader { files, keywords }) => {
+            Ok(crate::headless::fits_header::run(&files, &keywords))
+        }
+        Some(Cmd::Demo { dir, build_only }) => run_demo(config, dir, build_only).await,
+    }
+}
+
+pub fn app_config(config: &Config, keymap: Keymap) -> AppConfig {
+    AppConfig {
+        refresh: config.refresh(),
+        no_color: config.ui.no_color,
+        keymap,
+        page_size: config.ui.page_size,
+        db_label: config.pipeline.db.display().to_string(),
+    }
+}
+
+/// The interactive monitor. `registry` may already hold pools (the demo's simulated backend).
+async fn run_tui(config: Config, registry: PoolRegistry) -> Result<()> {
+    let keymap =
+        Keymap::with_overrides(&config.keys).wrap_err("in the [keys] section of the config")?;
+    init_tui_logging();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let services = Services::spawn(
+        ServiceConfig {
+            db_path: config.pipeline.db.clone(),
+            db_options: config.db_options(),
+            log_dir: Some(config.pipeline.log_dir.clone()),
+            refresh: config.refresh(),
+        },
+        registry,
+        FitsWorker::spawn(config.fits.cache_entries),
+        tx.clone(),
+    );
+    let signals = terminal::signals::spawn().wrap_err("installing signal handlers")?;
+    let mut guard = TerminalGuard::enter().wrap_err("this needs an interactive terminal")?;
+    let _input = terminal::input::spawn(tx);
+    let (app, commands) = App::new(app_config(&config, keymap), now_unix());
+    for command in commands {
+        services.dispatch(command);
+    }
+    let exit = event_loop::run(&mut guard.terminal, app, &services, rx, signals).await;
+    drop(guard);
+    exit.map(|_| ()).map_err(|e| eyre!(e))
+}
+
+async fn run_demo(mut config: Config, dir: Option<PathBuf>, build_only: bool) -> Result<ExitCode> {
+    let dir = dir.unwrap_or_else(config::default_demo_dir);
+    let options = crate::demo::DemoOptions::new(&dir, now_unix());
+    eprintln!(
+        "contimg-monitor: preparing the demo pipeline in {} …",
+        options.dir.display()
+    );
+    let paths = crate::demo::ensure_demo(&options)
+        .await
+        .map_err(|e| eyre!(e))?;
+    if build_only {
+        println!("database: {}", paths.db.display());
+        println!("logs:     {}", paths.logs_dir.display());
+        println!("images:   {}", paths.images_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    config.pipeline.db = paths.db.clone();
+    config.pipeline.log_dir = paths.logs_dir.clone();
+    let registry = PoolRegistry::default();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let simulator = tokio::spawn(crate::demo::run_simulator(paths, registry.clone(), stop_rx));
+    let result = run_tui(config, registry).await;
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(std::time::Duration::from_secs(5), simulator).await {
+        Ok(Ok(Err(e))) => eprintln!("contimg-monitor: the simulated pipeline stopped: {e:#}"),
+        Ok(Err(e)) => eprintln!("contimg-monitor: the simulated pipeline crashed: {e}"),
+        _ => {}
+    }
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+/// In the TUI, log records go to the in-app log (`L`), never to the terminal.
+fn init_tui_logging() {
+    use tracing_subscriber::prelude::*;
+    if tui_logger::init_logger(tui_logger::LevelFilter::Debug).is_ok() {
+        tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+        let _ = tracing_subscriber::registry()
+            .with(tui_logger::TuiTracingSubscriberLayer)
+            .with(tracing_subscriber::filter::LevelFilter::INFO)
+            .try_init();
+    }
+}
+
+/// Headless commands log warnings to stderr (RUST_LOG changes the level).
+fn init_stderr_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,217 @@
+//! `contimg-monitor once --format json|table`: one poll of every source, then exit.
+//! Exit code 0 when every source answered (a missing table is an answer), 1 when the database
+//! cannot be opened or a query failed. Made for cron jobs and for pasting into tickets.
+
+use std::process::ExitCode;
+
+use color_eyre::eyre::Result;
+use serde_json::{Value, json};
+
+use crate::cli::OnceFormat;
+use crate::config::Config;
+use crate::db::{Db, DbSummary};
+use crate::services::now_unix;
+use crate::snapshot::{JobStatus, PoolStats};
+use crate::text::{fmt_utc, sanitize_line};
+
+pub async fn run(config: &Config, format: OnceFormat) -> Result<ExitCode> {
+    let now = now_unix();
+    let (report, ok) = poll(config, now).await;
+    match format {
+        OnceFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OnceFormat::Table => print!("{}", table(&report)),
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The report and whether every source answered.
+pub async fn poll(config: &Config, now: f64) -> (Value, bool) {
+    let path = config.pipeline.db.display().to_string();
+    let db = match Db::open(&config.pipeline.db, &config.db_options()).await {
+        Ok(db) => db,
+        Err(e) => {
+            let error = json!({"status": "error", "message": e.to_string()});
+            let report = json!({
+                "generated_at": now,
+                "database": {"path": path, "status": "error", "message": e.to_string()},
+                "images": error, "sources": error, "jobs": error, "ms": error,
+                "pools": [],
+            });
+            return (report, false);
+        }
+    };
+    let summary = db.summary(now).await;
+    let pools = vec![db.pool().stats(now_unix())];
+    let ok = summary.is_ok();
+    let report = match summary {
+        Ok(summary) => build_report(&summary, &pools, now),
+        Err(e) => {
+            let error = json!({"status": "error", "message": e.to_string()});
+            json!({
+                "generated_at": now,
+                "database": {"path": path, "status": "error", "message": e.to_string()},
+                "images": error, "sources": error, "jobs": error, "ms": error,
+                "pools": pools_json(&pools),
+            })
+        }
+    };
+    db.pool().inner().close().await;
+    (report, ok)
+}
+
+/// Pure: the JSON report from a summary.
+pub fn build_report(summary: &DbSummary, pools: &[PoolStats], now: f64) -> Value {
+    let table = |name: &str| summary.tables.iter().find(|t| t.table == name);
+    let counted = |name: &str| match table(name) {
+        Some(t) if t.present => {
+            json!({"status": "ok", "count": t.rows, "approximate": t.approximate})
+        }
+        _ => json!({"status": "missing", "message": format!("table `{name}` is missing")}),
+    };
+    let sources = match ["variability_stats", "sources"]
+        .iter()
+        .find_map(|n| table(n).filter(|t| t.present && t.rows.unwrap_or(0) > 0))
+    {
+        Some(t) => json!({"status": "ok", "count": t.rows, "count_from": t.table,
+                          "photometry_rows": table("photometry").and_then(|p| p.rows)}),
+        None => match table("photometry") {
+            Some(p) if p.present => {
+                json!({"status": "ok", "count": null, "photometry_rows": p.rows,
+                "message": "no sources or variability_stats rows; the TUI aggregates photometry"})
+            }
+            _ => {
+                json!({"status": "missing", "message": "no photometry, sources or variability_stats table"})
+            }
+        },
+    };
+    let job_tables = ["jobs", "ms_state", "batch_job_items"];
+    let jobs = if job_tables
+        .iter()
+        .any(|n| table(n).is_some_and(|t| t.present))
+    {
+        let by_status: serde_json::Map<String, Value> = JobStatus::ALL
+            .iter()
+            .map(|s| (s.name().to_string(), json!(summary.jobs_in(*s))))
+            .collect();
+        let failed: Vec<Value> = summary
+            .failed_recent
+            .iter()
+            .map(|f| {
+                json!({
+                    "source": f.source.name(), "id": f.id, "kind": f.kind, "target": f.target,
+                    "error": f.error_line, "at": f.at,
+                })
+            })
+            .collect();
+        json!({
+            "status": "ok",
+            "count": summary.jobs_by_status.iter().map(|c| c.count).sum::<i64>(),
+            "by_status": by_status,
+            "failed_recent": failed,
+            "missing_tables": job_tables.iter().filter(|n| !table(n).is_some_and(|t| t.present)).collect::<Vec<_>>(),
+        })
+    } else {
+        json!({"status": "missing", "message": "no jobs, ms_state or batch_job_items table"})
+    };
+    json!({
+        "generated_at": now,
+        "database": {"path": summary.path, "status": "ok"},
+        "images": counted("images"),
+        "sources": sources,
+        "jobs": jobs,
+        "ms": counted("ms_index"),
+        "pools": pools_json(pools),
+    })
+}
+
+fn pools_json(pools: &[PoolStats]) -> Value {
+    Value::Array(
+        pools
+            .iter()
+            .map(|p| {
+                json!({
+                    "source": p.source, "name": p.name, "max": p.max, "open": p.open,
+                    "in_use": p.in_use, "idle": p.idle, "waiting": p.waiting,
+                    "saturation": p.saturation(), "busy": p.is_busy(), "saturated": p.is_saturated(),
+                    "timeouts": p.timeouts, "errors": p.errors,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Pure: the report as a short human table.
+pub fn table(report: &Value) -> String {
+    let mut out = String::new();
+    let text = |v: &Value| {
+        sanitize_line(
+            &v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string()),
+        )
+    };
+    let when = report["generated_at"]
+        .as_f64()
+        .map(fmt_utc)
+        .unwrap_or_default();
+    out.push_str(&format!("contimg-monitor once  {when} UTC\n"));
+    out.push_str(&format!(
+        "database  {}  {}\n",
+        text(&report["database"]["path"]),
+        text(&report["database"]["status"])
+    ));
+    if let Some(m) = report["database"]["message"].as_str() {
+        out.push_str(&format!("  {}\n", sanitize_line(m)));
+    }
+    for key in ["images", "sources", "jobs", "ms"] {
+        let s = &report[key];
+        let count = match &s["count"] {
+            Value::Null => "-".to_string(),
+            v => v.to_string(),
+        };
+        let extra = s["message"].as_str().map(sanitize_line).unwrap_or_default();
+        out.push_str(&format!(
+            "{key:<9} {:<8} {count:>10}  {extra}\n",
+            text(&s["status"])
+        ));
+    }
+    if let Some(by) = report["jobs"]["by_status"].as_object() {
+        let parts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        out.push_str(&format!("  jobs by status: {}\n", parts.join(", ")));
+    }
+    if let Some(failed) = report["jobs"]["failed_recent"].as_array() {
+        out.push_str(&format!("  failed in the last 24 h: {}\n", failed.len()));
+        for f in failed.iter().take(10) {
+            out.push_str(&format!(
+                "    {}:{}  {}  {}\n",
+                text(&f["source"]),
+                text(&f["id"]),
+                text(&f["target"]),
+                text(&f["error"])
+            ));
+        }
+    }
+    if let Some(pools) = report["pools"].as_array() {
+        for p in pools {
+            out.push_str(&format!(
+                "pool {}/{}  in use {}/{}  idle {}  waiting {}{}\n",
+                text(&p["source"]),
+                text(&p["name"]),
+                p["in_use"],
+                p["max"],
+                p["idle"],
+                p["waiting"],
+                if p["saturated"] == true {
+                    "  SATURATED"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,199 @@
+//! One poller per list tab. Each runs its current query on its own interval, immediately
+//! when the query or the connection changes, and never overlaps itself (one loop, one query
+//! at a time). A failure keeps the app's last good page and marks the tab stale.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::app::{Generation, ListData, Msg};
+use crate::db::{Db, DbError, SourceAggregate};
+use crate::query::ListQuery;
+use crate::services::clock::now_unix;
+use crate::services::connection::DbSlot;
+use crate::snapshot::{SourceHealth, Tab};
+
+/// A query slower than this many refresh intervals is abandoned and reported.
+const TIMEOUT_INTERVALS: u32 = 3;
+const TIMEOUT_MIN: Duration = Duration::from_secs(5);
+
+/// The app's handle on one poller.
+pub struct ListHandle {
+    query: watch::Sender<(Generation, ListQuery)>,
+    more: mpsc::UnboundedSender<(Generation, ListQuery)>,
+}
+
+impl ListHandle {
+    pub fn set_query(&self, generation: Generation, query: ListQuery) {
+        let _ = self.query.send((generation, query));
+    }
+    pub fn load_more(&self, generation: Generation, query: ListQuery) {
+        let _ = self.more.send((generation, query));
+    }
+}
+
+/// State a poller keeps between fetches (only the Sources tab needs any).
+#[derive(Default)]
+pub struct ListCache {
+    pub sources: SourceAggregate,
+}
+
+/// Fetch one page of `tab`. Shared by the pollers and the headless commands.
+pub async fn fetch(
+    db: &Db,
+    tab: Tab,
+    query: &ListQuery,
+    cache: &mut ListCache,
+) -> Result<ListData, DbError> {
+    Ok(match tab {
+        Tab::Images => ListData::Images(db.images(query).await?),
+        Tab::Jobs => ListData::Jobs(db.jobs(query).await?),
+        Tab::Ms => ListData::Ms(db.ms_list(query).await?),
+        Tab::Sources => {
+            db.refresh_sources(&mut cache.sources).await?;
+            ListData::Sources(cache.sources.page(query)?)
+        }
+        Tab::Pool => unreachable!("the Pool tab is fed by services::pools"),
+    })
+}
+
+pub fn spawn(
+    tab: Tab,
+    mut db: DbSlot,
+    mut refresh: watch::Receiver<Duration>,
+    out: mpsc::UnboundedSender<Msg>,
+) -> ListHandle {
+    let (query_tx, mut query_rx) = watch::channel((0, ListQuery::default()));
+    let (more_tx, mut more_rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut cache = ListCache::default();
+        // A weak reference pins the allocation, so a new connection can never alias the old one.
+        let mut cache_db: Option<std::sync::Weak<Db>> = None;
+        let mut health = SourceHealth::default();
+        // Nothing runs until the app sends its first query.
+        if query_rx.changed().await.is_err() {
+            return;
+        }
+        loop {
+            let (generation, query) = query_rx.borrow_and_update().clone();
+            let connection = db.current();
+            match &connection {
+                Some(conn) => {
+                    // A new connection may be a different file: start the aggregate afresh.
+                    if !cache_db
+                        .as_ref()
+                        .is_some_and(|w| std::sync::Weak::ptr_eq(w, &Arc::downgrade(conn)))
+                    {
+                        cache = ListCache::default();
+                        cache_db = Some(Arc::downgrade(conn));
+                    }
+                    let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
+                    run_once(
+                        conn,
+                        tab,
+                        generation,
+                        &query,
+                        false,
+                        timeout,
+                        &mut cache,
+                        &mut health,
+                        &db,
+                        &out,
+                    )
+                    .await;
+                }
+                None => {
+                    health.last_attempt = Some(now_unix());
+                    health.error = Some("database not open".into());
+                    let _ = out.send(Msg::Health {
+                        tab: Some(tab),
+                        health: health.clone(),
+                    });
+                }
+            }
+            if out.is_closed() {
+                return;
+            }
+            // Wait for the next reason to fetch; load-more requests are served in between.
+            let every = *refresh.borrow();
+            let deadline = tokio::time::Instant::now() + every;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(deadline) => break,
+                    changed = query_rx.changed() => {
+                        if changed.is_err() { return; }
+                        break;
+                    }
+                    _ = db.changed() => break,
+                    _ = refresh.changed() => break,
+                    more = more_rx.recv() => {
+                        let Some((generation, query)) = more else { return };
+                        if let Some(conn) = db.current() {
+                            let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
+                            run_once(&conn, tab, generation, &query, true, timeout, &mut cache, &mut health, &db, &out).await;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    ListHandle {
+        query: query_tx,
+        more: more_tx,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_once(
+    conn: &Db,
+    tab: Tab,
+    generation: Generation,
+    query: &ListQuery,
+    append: bool,
+    timeout: Duration,
+    cache: &mut ListCache,
+    health: &mut SourceHealth,
+    slot: &DbSlot,
+    out: &mpsc::UnboundedSender<Msg>,
+) {
+    let started = Instant::now();
+    health.last_attempt = Some(now_unix());
+    let result = tokio::time::timeout(timeout, fetch(conn, tab, query, cache)).await;
+    health.latency = Some(started.elapsed());
+    match result {
+        Ok(Ok(data)) => {
+            health.last_ok = health.last_attempt;
+            health.error = None;
+            health.missing = None;
+            let _ = out.send(Msg::List {
+                generation,
+                append,
+                data,
+            });
+        }
+        Ok(Err(e)) if e.is_missing() => {
+            health.error = None;
+            health.missing = Some(e.to_string());
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("{} refresh failed: {e}", tab.title());
+            if e.suggests_reopen() {
+                slot.request_reopen();
+            }
+            health.error = Some(e.to_string());
+        }
+        Err(_) => {
+            let msg = format!(
+                "query took over {} (database locked or slow?)",
+                crate::text::fmt_duration(timeout.as_secs_f64())
+            );
+            tracing::warn!("{} refresh: {msg}", tab.title());
+            health.error = Some(msg);
+        }
+    }
+    let _ = out.send(Msg::Health {
+        tab: Some(tab),
+        health: health.clone(),
+    });
+}

@@ -1,0 +1,76 @@
+//! The interactive loop: one channel of messages (keys, resizes, data, ticks); the screen is
+//! redrawn only after a message, never on a fixed frame rate. Bursts of messages are applied
+//! together and drawn once. Frames are wrapped in synchronized output to avoid flicker over SSH.
+
+use std::io::Write;
+
+use ratatui::crossterm::{
+    execute,
+    terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate},
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::app::{App, Command, Msg};
+use crate::services::Services;
+use crate::terminal::Tui;
+
+/// Most messages applied before a redraw is forced, so input stays responsive under a flood.
+const MAX_BATCH: usize = 256;
+
+/// Why the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(&'static str),
+    ChannelClosed,
+}
+
+pub async fn run(
+    terminal: &mut Tui,
+    mut app: App,
+    services: &Services,
+    mut messages: mpsc::UnboundedReceiver<Msg>,
+    mut signals: watch::Receiver<Option<&'static str>>,
+) -> anyhow::Result<Exit> {
+    draw(terminal, &app)?;
+    loop {
+        let first = tokio::select! {
+            msg = messages.recv() => match msg {
+                Some(msg) => msg,
+                None => return Ok(Exit::ChannelClosed),
+            },
+            _ = signals.changed() => {
+                let name = signals.borrow().unwrap_or("signal");
+                tracing::info!("{name} received; exiting");
+                return Ok(Exit::Signal(name));
+            }
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match messages.try_recv() {
+                Ok(msg) => batch.push(msg),
+                Err(_) => break,
+            }
+        }
+        for msg in batch {
+            for command in app.update(msg) {
+                if command == Command::Quit {
+                    return Ok(Exit::Quit);
+                }
+                services.dispatch(command);
+            }
+        }
+        if app.should_quit() {
+            return Ok(Exit::Quit);
+        }
+        draw(terminal, &app)?;
+    }
+}
+
+fn draw(terminal: &mut Tui, app: &App) -> anyhow::Result<()> {
+    execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    terminal.draw(|frame| crate::ui::draw(frame, app))?;
+    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().flush()?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! The status line: how each data source behind the current tab is doing (age of the last
+//! refresh, query latency, or a STALE badge with the age of the last good data and the reason)
+//! and, on the right, the tab's filter and sort.
+
+use ratatui::text::{Line, Span};
+
+use crate::app::App;
+use crate::snapshot::{SourceHealth, Tab};
+use crate::text::{fmt_duration, sanitize_line};
+use crate::ui::columns::clip;
+use crate::ui::theme::Theme;
+
+/// The spans describing one source's health.
+pub fn health_spans(
+    label: &str,
+    health: Option<&SourceHealth>,
+    now: f64,
+    theme: Theme,
+) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled(format!("{label} "), theme.muted())];
+    let Some(h) = health else {
+        spans.push(Span::styled("waiting for data", theme.muted()));
+        return spans;
+    };
+    let age = |t: f64| fmt_duration((now - t).max(0.0));
+    match &h.error {
+        Some(error) => {
+            spans.push(Span::styled(" STALE ", theme.stale_badge()));
+            let data_age = match h.last_ok {
+                Some(t) => format!(" data {} old: ", age(t)),
+                None => " no data yet: ".to_string(),
+            };
+            spans.push(Span::styled(data_age, theme.warn()));
+            spans.push(Span::styled(clip(&sanitize_line(error), 60), theme.error()));
+        }
+        None => {
+            let when = match h.last_ok {
+                Some(t) => format!("✓ {} ago", age(t)),
+                None => "…".to_string(),
+            };
+            spans.push(Span::styled(when, theme.ok()));
+            if let Some(latency) = h.latency {
+                spans.push(Span::styled(
+                    format!(" {:.0} ms", latency.as_secs_f64() * 1000.0),
+                    theme.muted(),
+                ));
+            }
+        }
+    }
+    if let Some(missing) = &h.missing {
+        spans.push(Span::styled(
+            format!(" (missing: {})", clip(&sanitize_line(missing), 30)),
+            theme.muted(),
+        ));
+    }
+    spans
+}
+
+/// Left part: the tab's own source and the database as a whole.
+pub fn status_line(app: &App) -> Line<'static> {
+    let theme = Theme::new(app.cfg.no_color);
+    let mut spans = Vec::new();
+    if app.tab != Tab::Pool || app.health.contains_key(&Some(Tab::Pool)) {
+        spans.extend(health_spans(
+            app.tab.title(),
+            app.health.get(&Some(app.tab)),
+            app.now,
+            theme,
+        ));
+        spans.push(Span::styled(" │ ", theme.muted()));
+    }
+    spans.extend(health_spans("db", app.health.get(&None), app.now, theme));
+    Line::from(spans)
+}
+
+/// Right part: filter and sort of the current list.
+pub fn query_line(app: &App) -> Line<'static> {
+    let theme = Theme::new(app.cfg.no_color);
+    if app.tab == Tab::Pool {
+        return Line::default();
+    }
+    let filter = app.filter_text(app.tab);
+    let sort = match app.sort_of(app.tab) {
+        Some(s) => format!("{} {}", s.column, if s.descending { "↓" } else { "↑" }),
+        None => "newest first".to_string(),
+    };
+    let mut spans = Vec::new();
+    if !filter.is_empty() {
+        spans.push(Span::styled("filter ", theme.muted()));
+        spans.push(Span::styled(clip(&sanitize_line(filter), 40), theme.warn()));
+        spans.push(Span::styled(" · ", theme.muted()));
+    }
+    spans.push(Span::styled("sort ", theme.muted()));
+    spans.push(Span::styled(sort, theme.base()));
+    Line::from(spans).right_aligned()
+}

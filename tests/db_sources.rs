@@ -1,0 +1,123 @@
+//! The Sources aggregate on a real database: it grows from new photometry rows only, loads a
+//! big table over several polls, and falls back to `sources` without `photometry`.
+
+mod db_support;
+
+use contimg_monitor::db::SourceAggregate;
+use contimg_monitor::query::{Filter, ListQuery, Sort};
+use db_support::Pipeline;
+
+fn photometry_sql(first: i64, n: i64, sources: i64) -> String {
+    (first..first + n)
+        .map(|i| {
+            let src = if i % 10 == 0 {
+                "NULL".to_string()
+            } else {
+                format!("'S{:03}'", i % sources)
+            };
+            format!(
+                "INSERT INTO photometry (id, source_id, mjd, flux_jy, ra_deg, dec_deg) \
+                 VALUES ({i}, {src}, {}, {}, 10.0, 42.0);",
+                60_000.0 + i as f64,
+                i as f64 / 1000.0
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_aggregate_grows_from_new_rows_without_rereading_old_ones() {
+    let p = Pipeline::new().await;
+    p.exec(&photometry_sql(1, 100, 7)).await;
+    let db = p.open().await;
+    let mut agg = SourceAggregate::new();
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert_eq!(agg.last_photometry_id(), 100);
+    assert_eq!(agg.len(), 7);
+    let before: i64 = (0..7)
+        .map(|i| agg.row(&format!("S{i:03}")).unwrap().detections)
+        .sum();
+    assert_eq!(before, 90, "rows without a source are skipped");
+
+    // An old row changes behind our back: an incremental reader does not see it...
+    p.exec("UPDATE photometry SET flux_jy = 99.0 WHERE id = 99")
+        .await;
+    // ...but new rows are folded in.
+    p.exec(&photometry_sql(101, 20, 7)).await;
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert_eq!(agg.last_photometry_id(), 120);
+    let after: i64 = (0..7)
+        .map(|i| agg.row(&format!("S{i:03}")).unwrap().detections)
+        .sum();
+    assert_eq!(after, 90 + 18);
+    let s1 = agg.row("S001").unwrap(); // ids 1, 8, …, 113: newest is 113
+    assert_eq!(s1.latest_mjd, Some(60_113.0));
+    assert_ne!(agg.row("S001").unwrap().latest_flux_jy, Some(99.0));
+    assert!(agg.progress().is_complete());
+}
+
+#[tokio::test]
+async fn a_big_first_load_proceeds_over_several_polls() {
+    let p = Pipeline::new().await;
+    p.exec(&photometry_sql(1, 250, 5)).await;
+    let db = p.open().await;
+    let mut agg = SourceAggregate::with_chunk(100);
+    let mut polls = 0;
+    let mut fractions = Vec::new();
+    while !agg.progress().is_complete() || polls == 0 {
+        db.refresh_sources(&mut agg).await.unwrap();
+        fractions.push(agg.progress().fraction());
+        polls += 1;
+        assert!(polls < 10, "the load never finished");
+    }
+    assert_eq!(polls, 3);
+    assert_eq!(fractions, vec![0.4, 0.8, 1.0]);
+    let page = agg
+        .page(&ListQuery {
+            sort: Some(Sort {
+                column: "detections".into(),
+                descending: true,
+            }),
+            ..ListQuery::default()
+        })
+        .unwrap();
+    assert_eq!(page.total, Some(5));
+    assert!(
+        page.rows
+            .windows(2)
+            .all(|w| w[0].detections >= w[1].detections)
+    );
+}
+
+#[tokio::test]
+async fn without_photometry_the_sources_table_stands_in() {
+    let p = Pipeline::new().await;
+    p.exec(
+        "DROP TABLE photometry;\
+         INSERT INTO sources (id, name, ra_deg, dec_deg, detection_count, last_detected_mjd) VALUES \
+           ('NVSS J000001+400000', 'first', 0.1, 40.0, 12, 60100.0),\
+           ('NVSS J000002+400000', NULL, 0.2, 40.0, 3, 60200.0);",
+    )
+    .await;
+    let db = p.open().await;
+    let mut agg = SourceAggregate::new();
+    db.refresh_sources(&mut agg).await.unwrap();
+    let page = agg.page(&ListQuery::default()).unwrap();
+    assert_eq!(page.rows.len(), 2);
+    assert_eq!(
+        page.rows[0].id, "NVSS J000002+400000",
+        "newest detection first"
+    );
+    let named = agg
+        .page(&ListQuery {
+            filter: Filter::parse("name:first"),
+            ..ListQuery::default()
+        })
+        .unwrap();
+    assert_eq!(named.rows[0].detections, 12);
+
+    p.exec("DROP TABLE sources").await;
+    db.reload_schema().await.unwrap();
+    let err = db.refresh_sources(&mut agg).await.unwrap_err();
+    assert!(err.is_missing(), "{err}");
+}
