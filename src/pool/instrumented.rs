@@ -153,6 +153,7 @@ impl<DB: Database> InstrumentedPool<DB> {
             timeouts: self.meter.timeouts.load(Ordering::Relaxed),
             errors: self.meter.errors.load(Ordering::Relaxed),
             sampled_at: now_unix,
+            ..PoolStats::default()
         }
     }
 }

@@ -346,6 +346,7 @@ pub fn pool_snapshot() -> PoolSnapshot {
         timeouts: 0,
         errors: 0,
         sampled_at: now - 1.0,
+        ..PoolStats::default()
     };
     let saturated = PoolStats {
         source: "demo".into(),
@@ -361,6 +362,7 @@ pub fn pool_snapshot() -> PoolSnapshot {
         timeouts: 3,
         errors: 1,
         sampled_at: now - 2.0,
+        ..PoolStats::default()
     };
     let busy = PoolStats {
         source: "demo".into(),
