@@ -112,5 +112,9 @@ pub enum Command {
         path: String,
     },
     SetRefreshInterval(Duration),
+    /// The operator has seen the saturation alerts: clear them.
+    AckAlerts,
+    /// Ring the terminal bell (a new saturation alert, when enabled).
+    Bell,
     Quit,
 }

@@ -25,6 +25,8 @@ pub struct AppConfig {
     pub page_size: usize,
     /// Shown in the title bar (the database path or a short name).
     pub db_label: String,
+    /// Ring the terminal bell when a pool saturation alert is raised.
+    pub bell: bool,
 }
 
 impl Default for AppConfig {
@@ -35,6 +37,7 @@ impl Default for AppConfig {
             keymap: Keymap::default(),
             page_size: 200,
             db_label: String::new(),
+            bell: false,
         }
     }
 }
@@ -128,6 +131,10 @@ pub struct App {
     pub size: (u16, u16),
     /// An image to open as soon as the Images list shows it (after a jump from a source).
     pub pending_image_open: Option<String>,
+    /// Pool saturation alerts not yet acknowledged (from the pool service, never frozen).
+    pub alerts: Vec<crate::pool::sources::SaturationAlert>,
+    /// Alerts the bell has already rung for, so it rings once per alert.
+    pub(crate) alerts_rung: std::collections::HashSet<(crate::pool::sources::PoolKey, u64)>,
     pub(crate) next_generation: Generation,
     pub(crate) quit: bool,
 }

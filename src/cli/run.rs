@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -85,6 +86,7 @@ pub fn app_config(config: &Config, keymap: Keymap) -> AppConfig {
         keymap,
         page_size: config.ui.page_size,
         db_label: config.pipeline.db.display().to_string(),
+        bell: config.pools.bell,
     }
 }
 
@@ -100,6 +102,8 @@ async fn run_tui(config: Config, registry: PoolRegistry) -> Result<()> {
             db_options: config.db_options(),
             log_dir: Some(config.pipeline.log_dir.clone()),
             refresh: config.refresh(),
+            pool_sources: config.pools.sources.clone(),
+            alert_after: Duration::from_secs_f64(config.pools.alert_after_secs),
         },
         registry,
         FitsWorker::spawn(config.fits.cache_entries),
@@ -135,10 +139,26 @@ async fn run_demo(mut config: Config, dir: Option<PathBuf>, build_only: bool) ->
     }
     config.pipeline.db = paths.db.clone();
     config.pipeline.log_dir = paths.logs_dir.clone();
-    let registry = PoolRegistry::default();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let simulator = tokio::spawn(crate::demo::run_simulator(paths, registry.clone(), stop_rx));
-    let result = run_tui(config, registry).await;
+    // The simulated backend's pool lives in its own registry, published on a loopback
+    // Prometheus endpoint in OpenTelemetry's names; the monitor scrapes it like a real service.
+    let backend = PoolRegistry::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .wrap_err("opening the demo's metrics endpoint on loopback")?;
+    let url = format!("http://{}/metrics", listener.local_addr()?);
+    tokio::spawn(crate::demo::metrics::serve(
+        listener,
+        backend.clone(),
+        stop_rx.clone(),
+    ));
+    config.pools.sources.push(toml::from_str(&format!(
+        "kind = \"prometheus\"\nname = \"demo-backend\"\nurl = \"{url}\"\ninterval_ms = 1000\ntimeout_ms = 800\n"
+    ))?);
+    // Bursts last seconds: alert sooner than on a real host so the demo shows an alert.
+    config.pools.alert_after_secs = config.pools.alert_after_secs.min(3.0);
+    let simulator = tokio::spawn(crate::demo::run_simulator(paths, backend, stop_rx));
+    let result = run_tui(config, PoolRegistry::default()).await;
     let _ = stop_tx.send(true);
     match tokio::time::timeout(std::time::Duration::from_secs(5), simulator).await {
         Ok(Ok(Err(e))) => eprintln!("contimg-monitor: the simulated pipeline stopped: {e:#}"),

@@ -225,6 +225,8 @@ impl Harness {
         }
         let snapshot = PoolSnapshot {
             history: pools.iter().map(|_| Arc::new(Vec::new())).collect(),
+            saturated_since: pools.iter().map(|_| None).collect(),
+            alerts: Vec::new(),
             pools,
             sqlite: Some(sqlite),
         };

@@ -1,6 +1,7 @@
 //! `contimg-monitor once --format json|table`: one poll of every source, then exit.
 //! Exit code 0 when every source answered (a missing table is an answer), 1 when the database
-//! cannot be opened or a query failed. Made for cron jobs and for pasting into tickets.
+//! cannot be opened or a query failed, 2 when a pool is saturated (cron alerts on it).
+//! Made for cron jobs and for pasting into tickets.
 
 use std::process::ExitCode;
 
@@ -16,16 +17,66 @@ use crate::text::{fmt_utc, sanitize_line};
 
 pub async fn run(config: &Config, format: OnceFormat) -> Result<ExitCode> {
     let now = now_unix();
-    let (report, ok) = poll(config, now).await;
+    let (mut report, ok) = poll(config, now).await;
+    let external = external_pools(config).await;
+    if let (Some(pools), Value::Array(more)) =
+        (report["pools"].as_array_mut(), pools_json(&external))
+    {
+        pools.extend(more);
+    }
+    let saturated = report["pools"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p["saturated"] == true));
     match format {
         OnceFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OnceFormat::Table => print!("{}", table(&report)),
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if !ok {
         ExitCode::from(1)
+    } else if saturated {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+/// One sample of every configured external pool source (PostgreSQL, pgbouncer, Prometheus):
+/// waits until each has answered or failed, bounded by the slowest source's timeout.
+async fn external_pools(config: &Config) -> Vec<PoolStats> {
+    let enabled: Vec<_> = config.pools.sources.iter().filter(|s| s.enabled).collect();
+    if enabled.is_empty() {
+        return Vec::new();
+    }
+    let sampler = match crate::pool::sources::PoolSampler::from_config(&config.pools.sources) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("pool sources: {e}");
+            return Vec::new();
+        }
+    };
+    let longest = enabled
+        .iter()
+        .map(|s| s.timeout())
+        .max()
+        .unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + longest + std::time::Duration::from_millis(500);
+    let mut rows = sampler.subscribe();
+    loop {
+        let all_answered = {
+            let latest = rows.borrow();
+            enabled
+                .iter()
+                .all(|s| latest.iter().any(|r| r.source == s.display_name()))
+        };
+        if all_answered
+            || tokio::time::timeout_at(deadline, rows.changed())
+                .await
+                .is_err()
+        {
+            break;
+        }
+    }
+    sampler.latest()
 }
 
 /// The report and whether every source answered.
@@ -138,6 +189,8 @@ fn pools_json(pools: &[PoolStats]) -> Value {
                     "in_use": p.in_use, "idle": p.idle, "waiting": p.waiting,
                     "saturation": p.saturation(), "busy": p.is_busy(), "saturated": p.is_saturated(),
                     "timeouts": p.timeouts, "errors": p.errors,
+                    "status": if p.stale.is_some() { "error" } else { "ok" },
+                    "message": p.stale.as_deref().or(p.note.as_deref()),
                 })
             })
             .collect(),

@@ -36,6 +36,8 @@ pub struct ServiceConfig {
     pub db_options: DbOptions,
     pub log_dir: Option<PathBuf>,
     pub refresh: Duration,
+    pub pool_sources: Vec<crate::pool::sources::PoolSourceConfig>,
+    pub alert_after: Duration,
 }
 
 /// The app's side of the services: send commands here.
@@ -44,6 +46,7 @@ pub struct Services {
     detail: mpsc::UnboundedSender<Option<crate::app::DetailKey>>,
     fits: watch::Sender<Option<String>>,
     refresh: watch::Sender<Duration>,
+    ack_alerts: mpsc::UnboundedSender<()>,
 }
 
 impl Services {
@@ -79,13 +82,22 @@ impl Services {
             refresh_rx.clone(),
             out.clone(),
         );
-        pools::spawn(registry, cfg.db_path.clone(), out.clone());
+        let ack_alerts = pools::spawn(
+            registry,
+            pools::PoolServiceConfig {
+                db_path: cfg.db_path.clone(),
+                sources: cfg.pool_sources.clone(),
+                alert_after: cfg.alert_after,
+            },
+            out.clone(),
+        );
         clock::spawn(out);
         Services {
             lists,
             detail,
             fits: fits_tx,
             refresh: refresh_tx,
+            ack_alerts,
         }
     }
 
@@ -125,7 +137,11 @@ impl Services {
             Command::SetRefreshInterval(d) => {
                 let _ = self.refresh.send(d);
             }
-            Command::Quit => {}
+            Command::AckAlerts => {
+                let _ = self.ack_alerts.send(());
+            }
+            // The terminal's business: the event loop rings it.
+            Command::Bell | Command::Quit => {}
         }
     }
 }

@@ -338,5 +338,9 @@ pub struct PoolSnapshot {
     pub pools: Vec<PoolStats>,
     /// History per pool, in the same order as `pools`, oldest first.
     pub history: Vec<Arc<Vec<PoolSample>>>,
+    /// When each pool's current saturation episode began (same order as `pools`).
+    pub saturated_since: Vec<Option<f64>>,
+    /// Saturation alerts not yet acknowledged, oldest first (they outlive their episode).
+    pub alerts: Vec<crate::pool::sources::SaturationAlert>,
     pub sqlite: Option<SqliteFileView>,
 }

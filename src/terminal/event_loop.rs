@@ -59,10 +59,13 @@ pub async fn run(
         }
         for msg in batch {
             for command in app.update(msg) {
-                if command == Command::Quit {
-                    return Ok(Exit::Quit);
+                match command {
+                    Command::Quit => return Ok(Exit::Quit),
+                    Command::Bell => {
+                        let _ = terminal.backend_mut().write_all(b"\x07");
+                    }
+                    command => services.dispatch(command),
                 }
-                services.dispatch(command);
             }
         }
         if app.should_quit() {

@@ -29,6 +29,7 @@ pub enum Action {
     FasterRefresh,
     ToggleLog,
     Refresh,
+    AckAlerts,
     JumpMs,
     JumpImage,
     JumpJob,
@@ -44,7 +45,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 39] = [
         Action::Quit,
         Action::Help,
         Action::TabImages,
@@ -71,6 +72,7 @@ impl Action {
         Action::FasterRefresh,
         Action::ToggleLog,
         Action::Refresh,
+        Action::AckAlerts,
         Action::JumpMs,
         Action::JumpImage,
         Action::JumpJob,
@@ -114,6 +116,7 @@ impl Action {
             Action::FasterRefresh => "faster_refresh",
             Action::ToggleLog => "toggle_log",
             Action::Refresh => "refresh",
+            Action::AckAlerts => "ack_alerts",
             Action::JumpMs => "jump_ms",
             Action::JumpImage => "jump_image",
             Action::JumpJob => "jump_job",

@@ -124,6 +124,13 @@ impl Default for Keymap {
                 None,
             ),
             b(A::Refresh, vec![k('r')], C::Global, "refresh now", None),
+            b(
+                A::AckAlerts,
+                vec![k('a')],
+                C::Global,
+                "acknowledge pool saturation alerts",
+                None,
+            ),
         ];
         bindings.extend(movement(C::Move));
         bindings.extend([

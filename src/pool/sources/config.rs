@@ -38,7 +38,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Shortest interval accepted: a source sampled faster than this would load the server
@@ -46,7 +46,7 @@ use thiserror::Error;
 pub const MIN_INTERVAL_MS: u64 = 250;
 
 /// Which kind of place a pool source reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Postgres,
@@ -65,7 +65,7 @@ impl SourceKind {
 }
 
 /// One `[[pools.sources]]` entry.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSourceConfig {
     pub kind: SourceKind,
@@ -193,7 +193,7 @@ pub fn validate_all(sources: &[PoolSourceConfig]) -> Result<(), SourceConfigErro
 }
 
 /// Our fields mapped to another exporter's metric names. Unset fields keep the defaults.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MappingConfig {
     /// Labels that name the pool, first present wins.
@@ -214,7 +214,7 @@ pub struct MappingConfig {
 }
 
 /// A metric name alone, or with label filters and a unit.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum SelectorConfig {
     Name(String),
@@ -231,7 +231,7 @@ impl SelectorConfig {
 }
 
 /// Which series carry one of our fields.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSelector {
     pub metric: String,
@@ -258,7 +258,7 @@ impl MetricSelector {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum TimeUnit {
     #[serde(rename = "s")]
     Seconds,
