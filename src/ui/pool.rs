@@ -120,7 +120,7 @@ impl PoolColumn {
 
     fn width(self) -> u16 {
         match self {
-            PoolColumn::Source => 8,
+            PoolColumn::Source => 12,
             PoolColumn::Name => 12,
             PoolColumn::State => 9,
             PoolColumn::Max | PoolColumn::Open | PoolColumn::Idle | PoolColumn::Waiting => 4,
