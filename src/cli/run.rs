@@ -17,7 +17,15 @@ use crate::pool::PoolRegistry;
 use crate::services::{ServiceConfig, Services, now_unix};
 use crate::terminal::{self, TerminalGuard, event_loop};
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Time since the process started (for the start-up figures in the monitor's log).
+pub fn since_start() -> Duration {
+    STARTED.get_or_init(std::time::Instant::now).elapsed()
+}
+
 pub fn main() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     if let Err(e) = terminal::install_panic_hook() {
         eprintln!("contimg-monitor: cannot install the panic hook: {e}");

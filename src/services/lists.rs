@@ -98,6 +98,7 @@ pub fn spawn(
         // A weak reference pins the allocation, so a new connection can never alias the old one.
         let mut cache_db: Option<std::sync::Weak<Db>> = None;
         let mut health = SourceHealth::default();
+        let mut slowest = Duration::ZERO;
         // Nothing runs until the app sends its first query.
         if query_rx.changed().await.is_err() {
             return;

@@ -38,6 +38,11 @@ pub async fn run(
         services.dispatch(command);
     }
     draw(terminal, &app)?;
+    tracing::info!(
+        "first frame after {} ms",
+        crate::cli::run::since_start().as_millis()
+    );
+    let mut all_filled = false;
     loop {
         let first = tokio::select! {
             msg = messages.recv() => match msg {
@@ -72,6 +77,18 @@ pub async fn run(
             return Ok(Exit::Quit);
         }
         draw(terminal, &app)?;
+        if !all_filled
+            && app.images.loaded
+            && app.sources.loaded
+            && app.jobs.loaded
+            && app.ms.loaded
+        {
+            all_filled = true;
+            tracing::info!(
+                "all tabs filled after {} ms",
+                crate::cli::run::since_start().as_millis()
+            );
+        }
     }
 }
 
