@@ -130,6 +130,14 @@ pub fn spawn(
                         &out,
                     )
                     .await;
+                    if let Some(latency) = health.latency.filter(|l| *l > slowest) {
+                        slowest = latency;
+                        tracing::info!(
+                            "{} refresh took {} ms (slowest so far)",
+                            tab.title(),
+                            latency.as_millis()
+                        );
+                    }
                 }
                 None => {
                     health.last_attempt = Some(now_unix());
