@@ -85,6 +85,10 @@ pub fn app_config(config: &Config, keymap: Keymap) -> AppConfig {
         keymap,
         page_size: config.ui.page_size,
         db_label: config.pipeline.db.display().to_string(),
+        queue_label: config
+            .postgres_url()
+            .map(crate::services::queue::safe_label),
+        triage_window_s: config.triage_window_s(),
     }
 }
 
@@ -100,6 +104,9 @@ async fn run_tui(config: Config, registry: PoolRegistry) -> Result<()> {
             db_options: config.db_options(),
             log_dir: Some(config.pipeline.log_dir.clone()),
             refresh: config.refresh(),
+            queue_url: config.postgres_url().map(str::to_string),
+            queue_options: config.queue_options(),
+            thresholds: config.triage_thresholds(),
         },
         registry,
         FitsWorker::spawn(config.fits.cache_entries),

@@ -124,6 +124,13 @@ impl Default for Keymap {
                 None,
             ),
             b(A::Refresh, vec![k('r')], C::Global, "refresh now", None),
+            b(
+                A::Triage,
+                vec![k('t')],
+                C::Global,
+                "triage: failures by error, stuck work",
+                Some("triage"),
+            ),
         ];
         bindings.extend(movement(C::Move));
         bindings.extend([
@@ -200,6 +207,13 @@ impl Default for Keymap {
                 Some("open"),
             ),
             b(
+                A::FollowLog,
+                vec![k('F')],
+                C::Detail,
+                "job: follow the log (stay at the end)",
+                Some("follow"),
+            ),
+            b(
                 A::NextSection,
                 vec![k(']')],
                 C::Detail,
@@ -247,6 +261,36 @@ impl Default for Keymap {
                 C::Detail,
                 "header: previous match",
                 None,
+            ),
+        ]);
+        bindings.extend([
+            b(
+                A::Open,
+                vec![code(KeyCode::Enter)],
+                C::Triage,
+                "show the group's jobs",
+                Some("jobs"),
+            ),
+            b(
+                A::OpenExample,
+                vec![k('e')],
+                C::Triage,
+                "open the group's example job",
+                Some("example"),
+            ),
+            b(
+                A::TriageWindow,
+                vec![k('w')],
+                C::Triage,
+                "window: 1 h, 6 h, 24 h, 7 d",
+                Some("window"),
+            ),
+            b(
+                A::Back,
+                vec![code(KeyCode::Esc)],
+                C::Triage,
+                "close the triage view",
+                Some("close"),
             ),
         ]);
         bindings.extend([
