@@ -22,6 +22,12 @@ pub struct FailureGroup {
     pub example: FailureRecord,
 }
 
+/// A per-MS state machine names its row's kind after its state: `failed` or `error` says
+/// nothing about the stage, so it is not listed as one.
+fn is_stage(kind: &str) -> bool {
+    !kind.is_empty() && !matches!(kind.to_ascii_lowercase().as_str(), "failed" | "error")
+}
+
 /// Group the failures at or after `since` by signature: the most frequent first, then the
 /// most recent.
 pub fn group(failures: &[FailureRecord], since: f64) -> Vec<FailureGroup> {
@@ -49,7 +55,7 @@ pub fn group(failures: &[FailureRecord], since: f64) -> Vec<FailureGroup> {
             .kind
             .as_deref()
             .map(str::trim)
-            .filter(|s| !s.is_empty())
+            .filter(|s| is_stage(s))
             && !entry.stages.iter().any(|s| s == stage)
         {
             entry.stages.push(stage.to_string());

@@ -42,11 +42,19 @@ pub fn draw_triage(frame: &mut Frame, area: Rect, app: &App, view: &TriageView) 
     let width = inner.width;
     let headline = headline_lines(report, app.now, width, theme);
     let stuck_rows = (report.stuck.len() as u16).clamp(1, STUCK_LINES_MAX) + 1;
-    let [head, groups, example, stuck] = Layout::vertical([
-        Constraint::Length(headline.len() as u16),
-        Constraint::Min(3),
+    let head_rows = headline.len() as u16;
+    // The groups take what they need of the room left; the example and stuck list follow.
+    let room = inner
+        .height
+        .saturating_sub(head_rows + 2 + stuck_rows)
+        .max(3);
+    let group_rows = (report.groups.len().max(1) as u16 + 1).min(room);
+    let [head, groups, example, stuck, _] = Layout::vertical([
+        Constraint::Length(head_rows),
+        Constraint::Length(group_rows),
         Constraint::Length(2),
         Constraint::Length(stuck_rows),
+        Constraint::Fill(1),
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(headline), head);
@@ -175,11 +183,19 @@ fn draw_groups(
     theme: Theme,
 ) {
     let width = usize::from(area.width);
-    let mut lines = vec![Line::from(Span::styled(
+    let header = if width >= WIDE {
         format!(
-            "{:>5} {:<11} {:<11} {:<16} {}",
+            "{:>5} {:<11} {:<11} {:<24} {}",
             "count", "last seen", "first seen", "stages · sources", "error signature"
-        ),
+        )
+    } else {
+        format!(
+            "{:>5} {:<11} {:<14} {}",
+            "count", "last seen", "stages·sources", "error signature"
+        )
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        clip(&header, area.width),
         theme.header(),
     ))];
     if report.groups.is_empty() {
@@ -205,6 +221,9 @@ fn draw_groups(
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+/// From this width the groups show their first-seen time and wider stage names.
+const WIDE: usize = 100;
+
 /// One group as a line of `width` cells.
 pub fn group_line(g: &FailureGroup, _now: f64, width: usize) -> String {
     let stages = if g.stages.is_empty() {
@@ -213,18 +232,24 @@ pub fn group_line(g: &FailureGroup, _now: f64, width: usize) -> String {
         g.stages.join(",")
     };
     let sources: Vec<&str> = g.sources.iter().map(|s| s.name()).collect();
-    let where_ = clip(
-        &sanitize_line(&format!("{stages}·{}", sources.join(","))),
-        16,
-    );
-    let line = format!(
-        "{:>5} {:<11} {:<11} {:<16} {}",
-        g.count,
-        fmt_utc_short(g.last_seen),
-        fmt_utc_short(g.first_seen),
-        where_,
-        sanitize_line(&g.signature)
-    );
+    let where_ = sanitize_line(&format!("{stages}·{}", sources.join(",")));
+    let signature = sanitize_line(&g.signature);
+    let line = if width >= WIDE {
+        format!(
+            "{:>5} {:<11} {:<11} {:<24} {signature}",
+            g.count,
+            fmt_utc_short(g.last_seen),
+            fmt_utc_short(g.first_seen),
+            clip(&where_, 24),
+        )
+    } else {
+        format!(
+            "{:>5} {:<11} {:<14} {signature}",
+            g.count,
+            fmt_utc_short(g.last_seen),
+            clip(&where_, 14),
+        )
+    };
     clip(&line, width as u16)
 }
 
