@@ -80,6 +80,10 @@ pub enum Cmd {
         /// Build (or reuse) the demo, print its paths and exit.
         #[arg(long)]
         build_only: bool,
+        /// Also run the task queue: a PostgreSQL server of the demo's own (needs the server
+        /// binaries; without them the demo runs without the queue).
+        #[arg(long)]
+        with_postgres: bool,
     },
 }
 

@@ -17,6 +17,8 @@ pub mod errors;
 pub mod fixture;
 pub mod logs;
 pub mod names;
+pub mod postgres;
+pub mod queue_feed;
 pub mod rows;
 pub mod schema;
 pub mod seed;
