@@ -409,3 +409,34 @@ async fn keypress_to_triage_view_on_100k_tasks_is_measured() {
         summary.tasks, timings[0], timings[1], timings[2]
     );
 }
+
+#[tokio::test]
+async fn ingestion_groups_show_their_subbands_and_the_stuck_ones_are_flagged() {
+    let Some(server) = PgServer::shared() else {
+        return;
+    };
+    let url = server.create_database("triage_groups");
+    let summary = seed_tasks(&url, 300, NOW, 7).await.unwrap();
+    assert!(summary.stuck_groups > 0);
+    let queue = Queue::connect(&url, &QueueOptions::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = fixture_harness(&dir, Some(queue)).await;
+    h.type_keys("t").await;
+    let report = h.app.triage.as_ref().unwrap().report.clone().unwrap();
+    let stuck_groups = report
+        .stuck
+        .iter()
+        .filter(|s| s.id.starts_with("group:"))
+        .count() as u64;
+    assert_eq!(stuck_groups, summary.stuck_groups);
+    // A tall screen lists them below the stuck list; `i` shows them on any screen.
+    let tall = h.render(120, 60);
+    assert!(tall.contains("ingestion groups, newest first"), "{tall}");
+    assert!(tall.contains("STUCK"), "{tall}");
+    h.type_keys("i").await;
+    let small = h.render(80, 24);
+    assert!(small.contains("ingestion groups"), "{small}");
+    assert!(small.contains("/16"), "{small}");
+}

@@ -175,7 +175,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::TriageWindow | Action::OpenExample => Vec::new(),
+            Action::TriageWindow | Action::OpenExample | Action::ToggleIngest => Vec::new(),
             Action::FilterApply | Action::FilterCancel => Vec::new(),
         }
     }

@@ -19,6 +19,8 @@ pub struct TriageView {
     pub error: Option<String>,
     /// The selected failure group.
     pub selected: usize,
+    /// Show the ingestion groups in place of the failure groups (`i`; small screens).
+    pub show_ingest: bool,
 }
 
 impl TriageView {
@@ -28,6 +30,7 @@ impl TriageView {
             report: None,
             error: None,
             selected: 0,
+            show_ingest: false,
         }
     }
 
@@ -106,9 +109,17 @@ impl App {
                 view.move_by(isize::MAX / 2);
                 Vec::new()
             }
+            Action::ToggleIngest => {
+                view.show_ingest = !view.show_ingest;
+                Vec::new()
+            }
             Action::TriageWindow => {
                 let window = next_window(view.window_s);
-                *view = TriageView::new(window);
+                let show_ingest = view.show_ingest;
+                *view = TriageView {
+                    show_ingest,
+                    ..TriageView::new(window)
+                };
                 vec![Command::Triage(Some(window))]
             }
             Action::Back | Action::Triage => {

@@ -19,6 +19,8 @@ use crate::triage::{SourceState, SourceStatus, Thresholds, TriageInput, TriageRe
 
 /// At most this many collecting groups are read (stuck ones are picked from them).
 const COLLECTING_MAX: usize = 500;
+/// The newest this-many ingestion groups are listed.
+const RECENT_GROUPS: usize = 50;
 
 /// The queue's part of a report.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +29,7 @@ pub struct QueuePart {
     pub finished: u64,
     pub backlog: Backlog,
     pub collecting: Vec<IngestGroupRow>,
+    pub recent_groups: Vec<IngestGroupRow>,
 }
 
 /// The last good queue part and when it was read, kept across refreshes.
@@ -65,11 +68,19 @@ async fn queue_part(queue: &Queue, now: f64, since: f64) -> Result<QueuePart, Qu
         })
         .await?
         .rows;
+    let recent_groups = queue
+        .ingestion_groups(&ListQuery {
+            limit: RECENT_GROUPS,
+            ..ListQuery::default()
+        })
+        .await?
+        .rows;
     Ok(QueuePart {
         failures,
         finished,
         backlog,
         collecting,
+        recent_groups,
     })
 }
 
@@ -133,6 +144,7 @@ pub async fn gather(
         input.finished += part.finished;
         input.backlog = Some(part.backlog);
         input.collecting = part.collecting;
+        input.recent_groups = part.recent_groups;
     }
     input.sources.push(SourceStatus {
         name: "absurd",

@@ -63,6 +63,8 @@ pub struct TriageInput {
     pub running: Vec<JobRow>,
     /// Ingestion groups still collecting.
     pub collecting: Vec<IngestGroupRow>,
+    /// The newest ingestion groups, whatever their state, newest first.
+    pub recent_groups: Vec<IngestGroupRow>,
     /// The queue's backlog, when the queue answered.
     pub backlog: Option<Backlog>,
     pub sources: Vec<SourceStatus>,
@@ -99,6 +101,8 @@ pub struct TriageReport {
     pub groups: Vec<FailureGroup>,
     /// Running too long first (longest first), then groups stuck collecting.
     pub stuck: Vec<StuckItem>,
+    /// The newest ingestion groups (state, subbands, error), newest first.
+    pub ingest: Vec<IngestGroupRow>,
     pub sources: Vec<SourceStatus>,
 }
 
@@ -201,6 +205,7 @@ pub fn build(input: TriageInput, thresholds: Thresholds) -> TriageReport {
         headline,
         groups,
         stuck,
+        ingest: input.recent_groups,
         sources: input.sources,
     }
 }

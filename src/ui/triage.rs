@@ -9,6 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::{App, TriageView};
+use crate::queue::groups::EXPECTED_SUBBANDS;
+use crate::queue::is_stuck_collecting;
 use crate::text::{fmt_duration, fmt_utc_short, sanitize_line};
 use crate::triage::{FailureGroup, SourceState, StuckItem, StuckKind, TriageReport};
 use crate::ui::columns::clip;
@@ -49,7 +51,7 @@ pub fn draw_triage(frame: &mut Frame, area: Rect, app: &App, view: &TriageView) 
         .saturating_sub(head_rows + 2 + stuck_rows)
         .max(3);
     let group_rows = (report.groups.len().max(1) as u16 + 1).min(room);
-    let [head, groups, example, stuck, _] = Layout::vertical([
+    let [head, groups, example, stuck, rest] = Layout::vertical([
         Constraint::Length(head_rows),
         Constraint::Length(group_rows),
         Constraint::Length(2),
@@ -58,7 +60,12 @@ pub fn draw_triage(frame: &mut Frame, area: Rect, app: &App, view: &TriageView) 
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(headline), head);
-    draw_groups(frame, groups, report, view, app.now, theme);
+    if view.show_ingest {
+        let lines = ingest_lines(report, app.now, groups.height, width, theme);
+        frame.render_widget(Paragraph::new(lines), groups);
+    } else {
+        draw_groups(frame, groups, report, view, app.now, theme);
+    }
     frame.render_widget(
         Paragraph::new(example_lines(view.selected_group(), width, theme)),
         example,
@@ -67,6 +74,66 @@ pub fn draw_triage(frame: &mut Frame, area: Rect, app: &App, view: &TriageView) 
         Paragraph::new(stuck_lines(report, stuck.height, width, theme)),
         stuck,
     );
+    // A tall screen has room for the ingestion groups below.
+    if !view.show_ingest && rest.height >= 4 && !report.ingest.is_empty() {
+        let lines = ingest_lines(report, app.now, rest.height, width, theme);
+        frame.render_widget(Paragraph::new(lines), rest);
+    }
+}
+
+/// The newest ingestion groups: state, subbands of expected, age, error; stuck ones marked.
+pub fn ingest_lines(
+    report: &TriageReport,
+    now: f64,
+    height: u16,
+    width: u16,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled(
+        clip(
+            &format!(
+                "ingestion groups, newest first ({})  {:<20} {:<11} {:>6} {:>7}  error",
+                report.ingest.len(),
+                "",
+                "state",
+                "sb",
+                "age"
+            ),
+            width,
+        ),
+        theme.header(),
+    ))];
+    if report.ingest.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "  none (no queue, or no groups yet)",
+            theme.muted(),
+        )));
+        return lines;
+    }
+    for g in report
+        .ingest
+        .iter()
+        .take(usize::from(height.saturating_sub(1)))
+    {
+        let stuck = is_stuck_collecting(g, now, report.thresholds.collecting_after);
+        let age = g
+            .created_at
+            .map(|t| fmt_duration((now - t).max(0.0)))
+            .unwrap_or_else(|| "—".into());
+        let text = format!(
+            "{} {:<22} {:<11} {:>2}/{:<3} {:>7}  {}",
+            if stuck { "STUCK" } else { "     " },
+            sanitize_line(&g.group_id),
+            sanitize_line(g.state.as_deref().unwrap_or("—")),
+            g.subband_count.unwrap_or(0),
+            g.expected_subbands.unwrap_or(EXPECTED_SUBBANDS),
+            age,
+            sanitize_line(g.error_message.as_deref().unwrap_or(""))
+        );
+        let style = if stuck { theme.warn() } else { theme.base() };
+        lines.push(Line::from(Span::styled(clip(&text, width), style)));
+    }
+    lines
 }
 
 /// `ALERT` or `ok` in words (NO_COLOR keeps the meaning) and in colour.

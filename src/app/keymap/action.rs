@@ -45,10 +45,11 @@ pub enum Action {
     TriageWindow,
     OpenExample,
     FollowLog,
+    ToggleIngest,
 }
 
 impl Action {
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 43] = [
         Action::Quit,
         Action::Help,
         Action::TabImages,
@@ -91,6 +92,7 @@ impl Action {
         Action::TriageWindow,
         Action::OpenExample,
         Action::FollowLog,
+        Action::ToggleIngest,
     ];
 
     /// The name used in the config file.
@@ -138,6 +140,7 @@ impl Action {
             Action::TriageWindow => "triage_window",
             Action::OpenExample => "open_example",
             Action::FollowLog => "follow_log",
+            Action::ToggleIngest => "toggle_ingest",
         }
     }
 

@@ -286,6 +286,13 @@ impl Default for Keymap {
                 Some("window"),
             ),
             b(
+                A::ToggleIngest,
+                vec![k('i')],
+                C::Triage,
+                "ingestion groups / failure groups",
+                Some("ingest"),
+            ),
+            b(
                 A::Back,
                 vec![code(KeyCode::Esc)],
                 C::Triage,
