@@ -281,14 +281,25 @@ async fn a_queue_down_at_start_is_shown_down_and_the_database_tabs_still_fill() 
     let mut queue_error = None;
     let mut jobs = false;
     let mut images = false;
+    // The operator's screen: the app fed with everything the services say.
+    let (mut app, _) = App::new(
+        AppConfig {
+            no_color: true,
+            queue_label: Some(format!("127.0.0.1:{port}/dsa110_absurd")),
+            ..AppConfig::default()
+        },
+        NOW,
+    );
     assert!(
         wait_for(&mut rx, Duration::from_secs(20), |msg| {
+            app.update(msg.clone());
             match msg {
                 Msg::QueueHealth(h) if h.error.is_some() => queue_error = h.error.clone(),
-                Msg::List {
-                    data: ListData::Jobs(p),
-                    ..
-                } if !p.rows.is_empty() => jobs = true,
+                // The page, then the tab's health: wait for the health, sent second.
+                Msg::Health {
+                    tab: Some(Tab::Jobs),
+                    health,
+                } if health.error.is_none() && health.last_ok.is_some() => jobs = true,
                 Msg::List {
                     data: ListData::Images(p),
                     ..
@@ -303,6 +314,23 @@ async fn a_queue_down_at_start_is_shown_down_and_the_database_tabs_still_fill() 
     let error = queue_error.unwrap();
     assert!(error.contains("unreachable"), "{error}");
     assert!(error.contains("retry in"), "{error}");
+    app.update(Msg::Resize(160, 30));
+    app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        ratatui::crossterm::event::KeyCode::Char('3'),
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    )));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
+    terminal
+        .draw(|f| contimg_monitor::ui::draw(f, &app))
+        .unwrap();
+    let screen = contimg_monitor::headless::harness::buffer_text(terminal.backend().buffer());
+    let status = screen.lines().nth(28).unwrap_or_default().to_string();
+    assert!(status.contains("Jobs ✓"), "the Jobs tab is fine: {screen}");
+    assert!(
+        status.contains("queue  STALE"),
+        "the queue is shown down: {screen}"
+    );
+    assert!(app.jobs.rows.len() > 10, "the database's jobs are listed");
 
     services.dispatch(contimg_monitor::app::Command::Triage(Some(86_400.0)));
     let mut report = None;
@@ -397,7 +425,9 @@ async fn keypress_to_triage_view_on_100k_tasks_is_measured() {
     for _ in 0..3 {
         let t = Instant::now();
         h.type_keys("t").await;
+        let screen = h.render(120, 40);
         let elapsed = t.elapsed();
+        assert!(screen.contains("failure rate"), "{screen}");
         let view = h.app.triage.as_ref().expect("open");
         let report = view.report.as_ref().expect("filled");
         assert!(report.headline.failures > 0);
@@ -405,7 +435,7 @@ async fn keypress_to_triage_view_on_100k_tasks_is_measured() {
         h.type_keys("t").await;
     }
     eprintln!(
-        "TRIAGE TIMING: keypress to filled triage view on {} tasks: {:?} (first), {:?}, {:?}",
+        "TRIAGE TIMING: keypress to drawn, filled triage view on {} tasks: {:?} (first), {:?}, {:?}",
         summary.tasks, timings[0], timings[1], timings[2]
     );
 }
