@@ -363,7 +363,7 @@ async fn a_queue_restarted_while_the_monitor_runs_goes_stale_then_fresh() {
     queue_with_tasks(&url).await;
     let dir = tempfile::tempdir().unwrap();
     let paths = build_fixture(dir.path(), NOW).await.unwrap();
-    let (_services, mut rx) = start_services(paths.db.clone(), url).await;
+    let (services, mut rx) = start_services(paths.db.clone(), url).await;
     let fresh =
         |msg: &Msg| matches!(msg, Msg::QueueHealth(h) if h.error.is_none() && h.last_ok.is_some());
     assert!(
@@ -375,14 +375,35 @@ async fn a_queue_restarted_while_the_monitor_runs_goes_stale_then_fresh() {
         "tasks in the Jobs list"
     );
 
+    // A failed task's pane is open while the queue goes away.
+    let task = contimg_monitor::app::DetailKey::Job(contimg_monitor::snapshot::JobKey {
+        source: JobSource::AbsurdTask,
+        id: "11111111-1111-4111-8111-111111111111".into(),
+    });
+    services.dispatch(contimg_monitor::app::Command::OpenDetail(task.clone()));
+    assert!(
+        wait_for(&mut rx, Duration::from_secs(20), |msg| matches!(
+            msg,
+            Msg::Detail { key, result: Ok(_) } if *key == task
+        ))
+        .await,
+        "the task's detail arrives"
+    );
+
     server.stop();
     let mut stale = None;
+    let mut pane_errors = 0;
     assert!(
         wait_for(&mut rx, Duration::from_secs(30), |msg| {
             if let Msg::QueueHealth(h) = msg
                 && h.is_stale()
             {
                 stale = Some(h.clone());
+            }
+            if let Msg::Detail { result: Err(_), .. } = msg {
+                pane_errors += 1;
+            }
+            if stale.is_some() {
                 return true;
             }
             false
@@ -391,6 +412,15 @@ async fn a_queue_restarted_while_the_monitor_runs_goes_stale_then_fresh() {
         "stale once the server is gone"
     );
     let stale = stale.unwrap();
+    // A few refreshes while the queue is away.
+    wait_for(&mut rx, Duration::from_secs(3), |msg| {
+        if let Msg::Detail { result: Err(_), .. } = msg {
+            pane_errors += 1;
+        }
+        false
+    })
+    .await;
+    assert_eq!(pane_errors, 0, "the open pane keeps its last data");
     assert!(
         stale.last_ok.is_some(),
         "the age of the last good data is known"

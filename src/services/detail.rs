@@ -72,23 +72,30 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::unbounded_channel::<Option<DetailKey>>();
     tokio::spawn(async move {
         let mut current: Option<DetailKey> = None;
+        // Whether the current key's pane has had data: a task's pane keeps it while the
+        // queue is away (its health says so) instead of turning into an error.
+        let mut shown = false;
         loop {
             if let Some(key) = &current {
                 let conn = db.current();
                 let q = queue.current();
                 let is_task = matches!(key, DetailKey::Job(j) if j.source == JobSource::AbsurdTask);
-                if conn.is_some() || is_task {
+                let queue_away = is_task && q.is_none() && shown;
+                if (conn.is_some() || is_task) && !queue_away {
                     let result = fetch(conn.as_deref(), q.as_ref(), key, log_dir.as_deref())
                         .await
                         .map_err(|e| e.to_string());
+                    let keep_last = is_task && shown && result.is_err();
+                    shown |= result.is_ok();
                     // The operator may have moved on while we fetched; the app drops stale
                     // keys too.
-                    if out
-                        .send(Msg::Detail {
-                            key: key.clone(),
-                            result,
-                        })
-                        .is_err()
+                    if !keep_last
+                        && out
+                            .send(Msg::Detail {
+                                key: key.clone(),
+                                result,
+                            })
+                            .is_err()
                     {
                         return;
                     }
@@ -98,12 +105,16 @@ pub fn spawn(
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 next = rx.recv() => match next {
-                    Some(key) => current = key,
+                    Some(key) => {
+                        shown &= key == current;
+                        current = key;
+                    }
                     None => return,
                 },
             }
             // Coalesce a burst of requests (fast scrolling) into the newest one.
             while let Ok(key) = rx.try_recv() {
+                shown &= key == current;
                 current = key;
             }
         }
