@@ -126,3 +126,67 @@ fn snapshot_rejects_a_bad_size_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("COLSxROWS"));
 }
+
+/// A pool that is always full with clients waiting.
+struct FullPool;
+
+impl contimg_monitor::pool::PoolProbe for FullPool {
+    fn sample(&self, now_unix: f64) -> contimg_monitor::snapshot::PoolStats {
+        contimg_monitor::snapshot::PoolStats {
+            source: "test".into(),
+            name: "api".into(),
+            max: 10,
+            open: 10,
+            in_use: 10,
+            waiting: 6,
+            sampled_at: now_unix,
+            ..Default::default()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_exits_2_when_a_scraped_pool_is_saturated() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = contimg_monitor::demo::build_fixture(dir.path(), 1_761_056_599.0)
+        .await
+        .unwrap();
+    let registry = contimg_monitor::pool::PoolRegistry::default();
+    registry.register(std::sync::Arc::new(FullPool));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(contimg_monitor::demo::metrics::serve(
+        listener, registry, stop_rx,
+    ));
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[pools.sources]]\nkind = \"prometheus\"\nname = \"api-metrics\"\nurl = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        monitor()
+            .args(["--config", config.to_str().unwrap()])
+            .args(["--db", paths.db.to_str().unwrap()])
+            .args(["once", "--format", "json"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pools = json["pools"].as_array().unwrap();
+    let api = pools
+        .iter()
+        .find(|p| p["source"] == "api-metrics")
+        .unwrap_or_else(|| panic!("no scraped pool in {pools:?}"));
+    assert_eq!(api["saturated"], true);
+    assert_eq!(
+        (api["in_use"].as_u64(), api["waiting"].as_u64()),
+        (Some(10), Some(6))
+    );
+}

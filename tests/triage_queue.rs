@@ -244,6 +244,8 @@ async fn start_services(
             queue_url: Some(url),
             queue_options: quick_options(),
             thresholds: Thresholds::default(),
+            pool_sources: Vec::new(),
+            alert_after: Duration::from_secs(30),
         },
         PoolRegistry::default(),
         FitsWorker::spawn(4),

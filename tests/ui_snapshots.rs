@@ -496,6 +496,7 @@ fn the_pool_tab_draws_the_pool_snapshot() {
         }],
         history: vec![Arc::new(Vec::new())],
         sqlite: None,
+        ..Default::default()
     })));
     let text = screen(&app, 80, 24);
     assert!(text.contains("sqlite"), "{text}");

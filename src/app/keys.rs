@@ -162,6 +162,7 @@ impl App {
                 Vec::new()
             }
             Action::Refresh => self.refresh_now(),
+            Action::AckAlerts => self.acknowledge_alerts(),
             Action::JumpMs => self.jump_to_ms(),
             Action::JumpImage => self.jump_to_image(),
             Action::JumpJob => self.jump_to_job(),

@@ -25,6 +25,7 @@ macro_rules! on_list {
     };
 }
 
+pub mod alerts;
 pub mod header_cache;
 mod jumps;
 pub mod keymap;

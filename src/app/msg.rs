@@ -122,5 +122,9 @@ pub enum Command {
     SetRefreshInterval(Duration),
     /// Keep the triage report of this window (seconds) fresh; `None` stops it (view closed).
     Triage(Option<f64>),
+    /// The operator has seen the saturation alerts: clear them.
+    AckAlerts,
+    /// Ring the terminal bell (a new saturation alert, when enabled).
+    Bell,
     Quit,
 }

@@ -4,23 +4,9 @@ use crate::query::Sort;
 use crate::snapshot::Tab;
 
 /// Sortable column names per tab; the first is the default order's column (newest first).
-/// The same names as `db::sort_columns` on the h-db branch (the db layer refuses others).
+/// The data layer owns the list (it refuses other names), so the app asks it.
 pub fn sortable_columns(tab: Tab) -> &'static [&'static str] {
-    match tab {
-        Tab::Images => &["created", "id", "type", "ms", "noise", "path"],
-        Tab::Sources => &["latest", "id", "detections", "flux", "chi2"],
-        // Jobs merge several sources, so only their common time orders them.
-        Tab::Jobs => &["time"],
-        Tab::Ms => &[
-            "mjd",
-            "processed",
-            "stage_updated",
-            "path",
-            "status",
-            "stage",
-        ],
-        Tab::Pool => &[],
-    }
+    crate::db::sort_columns(tab)
 }
 
 /// `s`: default → first column → … → last column → default. A new column starts descending

@@ -31,6 +31,8 @@ pub struct AppConfig {
     pub queue_label: Option<String>,
     /// The window the triage view opens with, seconds.
     pub triage_window_s: f64,
+    /// Ring the terminal bell when a pool saturation alert is raised.
+    pub bell: bool,
 }
 
 impl Default for AppConfig {
@@ -43,6 +45,7 @@ impl Default for AppConfig {
             db_label: String::new(),
             queue_label: None,
             triage_window_s: 24.0 * 3600.0,
+            bell: false,
         }
     }
 }
@@ -142,6 +145,10 @@ pub struct App {
     pub size: (u16, u16),
     /// An image to open as soon as the Images list shows it (after a jump from a source).
     pub pending_image_open: Option<String>,
+    /// Pool saturation alerts not yet acknowledged (from the pool service, never frozen).
+    pub alerts: Vec<crate::pool::sources::SaturationAlert>,
+    /// Alerts the bell has already rung for, so it rings once per alert.
+    pub(crate) alerts_rung: std::collections::HashSet<(crate::pool::sources::PoolKey, u64)>,
     pub(crate) next_generation: Generation,
     pub(crate) quit: bool,
 }

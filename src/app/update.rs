@@ -71,6 +71,8 @@ impl App {
             show_log: false,
             size: (80, 24),
             pending_image_open: None,
+            alerts: Vec::new(),
+            alerts_rung: Default::default(),
             next_generation: 0,
             quit: false,
         };
@@ -105,11 +107,14 @@ impl App {
             // Freezing holds what is on screen: a first answer (nothing shown yet) goes
             // straight through, later ones wait in the side buffer.
             Msg::Pool(snapshot) => {
+                // Alerts are never frozen: an operator reading a frozen screen must still hear
+                // about a pool that saturates.
+                let commands = self.note_alerts(&snapshot.alerts);
                 match &mut self.frozen {
                     Some(frozen) if self.pool.is_some() => frozen.buffer.pool = Some(snapshot),
                     _ => self.pool = Some(snapshot),
                 }
-                Vec::new()
+                commands
             }
             Msg::Detail { key, result } => {
                 let shown = self

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -16,7 +17,15 @@ use crate::pool::PoolRegistry;
 use crate::services::{ServiceConfig, Services, now_unix};
 use crate::terminal::{self, TerminalGuard, event_loop};
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Time since the process started (for the start-up figures in the monitor's log).
+pub fn since_start() -> Duration {
+    STARTED.get_or_init(std::time::Instant::now).elapsed()
+}
+
 pub fn main() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     if let Err(e) = terminal::install_panic_hook() {
         eprintln!("contimg-monitor: cannot install the panic hook: {e}");
@@ -93,6 +102,7 @@ pub fn app_config(config: &Config, keymap: Keymap) -> AppConfig {
             .postgres_url()
             .map(crate::services::queue::safe_label),
         triage_window_s: config.triage_window_s(),
+        bell: config.pools.bell,
     }
 }
 
@@ -111,6 +121,8 @@ async fn run_tui(config: Config, registry: PoolRegistry) -> Result<()> {
             queue_url: config.postgres_url().map(str::to_string),
             queue_options: config.queue_options(),
             thresholds: config.triage_thresholds(),
+            pool_sources: config.pools.sources.clone(),
+            alert_after: Duration::from_secs_f64(config.pools.alert_after_secs),
         },
         registry,
         FitsWorker::spawn(config.fits.cache_entries),
@@ -151,15 +163,31 @@ async fn run_demo(
     }
     config.pipeline.db = paths.db.clone();
     config.pipeline.log_dir = paths.logs_dir.clone();
-    let registry = PoolRegistry::default();
     let (stop_tx, stop_rx) = watch::channel(false);
     let postgres = if with_postgres {
         start_demo_queue(&options.dir, &mut config, stop_rx.clone()).await
     } else {
         None
     };
-    let simulator = tokio::spawn(crate::demo::run_simulator(paths, registry.clone(), stop_rx));
-    let result = run_tui(config, registry).await;
+    // The simulated backend's pool lives in its own registry, published on a loopback
+    // Prometheus endpoint in OpenTelemetry's names; the monitor scrapes it like a real service.
+    let backend = PoolRegistry::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .wrap_err("opening the demo's metrics endpoint on loopback")?;
+    let url = format!("http://{}/metrics", listener.local_addr()?);
+    tokio::spawn(crate::demo::metrics::serve(
+        listener,
+        backend.clone(),
+        stop_rx.clone(),
+    ));
+    config.pools.sources.push(toml::from_str(&format!(
+        "kind = \"prometheus\"\nname = \"demo-backend\"\nurl = \"{url}\"\ninterval_ms = 1000\ntimeout_ms = 800\n"
+    ))?);
+    // Bursts last seconds: alert sooner than on a real host so the demo shows an alert.
+    config.pools.alert_after_secs = config.pools.alert_after_secs.min(3.0);
+    let simulator = tokio::spawn(crate::demo::run_simulator(paths, backend, stop_rx));
+    let result = run_tui(config, PoolRegistry::default()).await;
     let _ = stop_tx.send(true);
     if let Some((server, feed)) = postgres {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), feed).await;

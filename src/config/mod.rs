@@ -31,8 +31,21 @@ pub struct Config {
     pub ui: UiConfig,
     pub db: DbConfig,
     pub fits: FitsConfig,
+    pub pools: PoolsConfig,
     #[serde(default)]
     pub keys: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolsConfig {
+    /// A pool saturated (busy with clients waiting) this long raises an alert.
+    pub alert_after_secs: f64,
+    /// Ring the terminal bell when an alert is raised.
+    pub bell: bool,
+    /// Pools seen from outside the monitor: PostgreSQL, pgbouncer, Prometheus endpoints.
+    #[serde(default)]
+    pub sources: Vec<crate::pool::sources::PoolSourceConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,6 +201,11 @@ impl Config {
                 "postgres.statement_timeout_ms must be at least 1".into()
             ));
         }
+        if !self.pools.alert_after_secs.is_finite() || self.pools.alert_after_secs < 0.0 {
+            return Err(bad("pools.alert_after_secs must be 0 or more".into()));
+        }
+        crate::pool::sources::config::validate_all(&self.pools.sources)
+            .map_err(|e| bad(format!("[[pools.sources]]: {e}")))?;
         Ok(())
     }
 

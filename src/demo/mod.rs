@@ -16,6 +16,7 @@ pub mod batches;
 pub mod errors;
 pub mod fixture;
 pub mod logs;
+pub mod metrics;
 pub mod names;
 pub mod postgres;
 pub mod queue_feed;

@@ -185,7 +185,10 @@ impl Harness {
                         },
                         Msg::Health {
                             tab: Some(tab),
-                            health: self.ok_health(),
+                            health: SourceHealth {
+                                missing: lists::missing_note(&db.schema(), tab),
+                                ..self.ok_health()
+                            },
                         },
                     ],
                     Err(e) => {
@@ -259,6 +262,8 @@ impl Harness {
                 p.wait_p95_ms = None;
                 p.wait_max_ms = None;
             }
+            // The test process itself holds the file; its name changes with every build.
+            sqlite.holders.retain(|h| h.pid != std::process::id());
             for h in &mut sqlite.holders {
                 h.pid = 0;
             }
@@ -268,11 +273,19 @@ impl Harness {
         }
         let snapshot = PoolSnapshot {
             history: pools.iter().map(|_| Arc::new(Vec::new())).collect(),
+            saturated_since: pools.iter().map(|_| None).collect(),
+            alerts: Vec::new(),
             pools,
             sqlite: Some(sqlite),
         };
         let commands = self.feed(vec![Msg::Pool(Box::new(snapshot))]);
         debug_assert!(commands.iter().all(|c| !matches!(c, Command::Query { .. })));
+    }
+
+    /// Tell the app the screen's size (it pages and reads ahead by it), as the TUI does.
+    pub async fn resize(&mut self, cols: u16, rows: u16) {
+        let commands = self.app.update(Msg::Resize(cols, rows));
+        self.execute(commands).await;
     }
 
     /// Draw one frame at `cols` x `rows` and return it as text, one line per row.

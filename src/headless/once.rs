@@ -1,8 +1,8 @@
 //! `contimg-monitor once --format json|table`: one poll of every source, then exit.
 //! Exit code 0 when every source answered (a missing table is an answer) and no alert
 //! threshold is crossed; 1 when the database cannot be opened or a query failed; 2 when a
-//! triage threshold is crossed (failure rate, backlog, stuck work) or a configured queue
-//! does not answer. Made for cron jobs and for pasting into tickets.
+//! pool is saturated, a triage threshold is crossed (failure rate, backlog, stuck work)
+//! or a configured queue does not answer. Made for cron jobs and for pasting into tickets.
 
 use std::process::ExitCode;
 
@@ -26,11 +26,21 @@ pub const EXIT_ALERT: u8 = 2;
 pub async fn run(config: &Config, format: OnceFormat) -> Result<ExitCode> {
     let now = now_unix();
     let (mut report, ok) = poll(config, now).await;
-    let alert = if ok {
+    let external = external_pools(config).await;
+    if let (Some(pools), Value::Array(more)) =
+        (report["pools"].as_array_mut(), pools_json(&external))
+    {
+        pools.extend(more);
+    }
+    let saturated = report["pools"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p["saturated"] == true));
+    let triage_alert = if ok {
         add_triage(config, &mut report, now).await
     } else {
         false
     };
+    let alert = saturated || triage_alert;
     match format {
         OnceFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OnceFormat::Table => print!("{}", table(&report)),
@@ -145,6 +155,45 @@ pub fn triage_json(report: &TriageReport, queue_down: bool) -> Value {
     })
 }
 
+/// One sample of every configured external pool source (PostgreSQL, pgbouncer, Prometheus):
+/// waits until each has answered or failed, bounded by the slowest source's timeout.
+async fn external_pools(config: &Config) -> Vec<PoolStats> {
+    let enabled: Vec<_> = config.pools.sources.iter().filter(|s| s.enabled).collect();
+    if enabled.is_empty() {
+        return Vec::new();
+    }
+    let sampler = match crate::pool::sources::PoolSampler::from_config(&config.pools.sources) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("pool sources: {e}");
+            return Vec::new();
+        }
+    };
+    let longest = enabled
+        .iter()
+        .map(|s| s.timeout())
+        .max()
+        .unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + longest + std::time::Duration::from_millis(500);
+    let mut rows = sampler.subscribe();
+    loop {
+        let all_answered = {
+            let latest = rows.borrow();
+            enabled
+                .iter()
+                .all(|s| latest.iter().any(|r| r.source == s.display_name()))
+        };
+        if all_answered
+            || tokio::time::timeout_at(deadline, rows.changed())
+                .await
+                .is_err()
+        {
+            break;
+        }
+    }
+    sampler.latest()
+}
+
 /// The report and whether every source answered.
 pub async fn poll(config: &Config, now: f64) -> (Value, bool) {
     let path = config.pipeline.db.display().to_string();
@@ -255,6 +304,8 @@ fn pools_json(pools: &[PoolStats]) -> Value {
                     "in_use": p.in_use, "idle": p.idle, "waiting": p.waiting,
                     "saturation": p.saturation(), "busy": p.is_busy(), "saturated": p.is_saturated(),
                     "timeouts": p.timeouts, "errors": p.errors,
+                    "status": if p.stale.is_some() { "error" } else { "ok" },
+                    "message": p.stale.as_deref().or(p.note.as_deref()),
                 })
             })
             .collect(),

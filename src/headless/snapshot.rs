@@ -24,6 +24,7 @@ pub async fn render(
         false,
     )
     .await;
+    harness.resize(cols, rows).await;
     let commands = harness.app.select_tab(tab);
     harness.execute(commands).await;
     Ok(harness.render(cols, rows))

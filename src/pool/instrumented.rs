@@ -16,6 +16,20 @@ use crate::snapshot::PoolStats;
 const WAIT_WINDOW: Duration = Duration::from_secs(60);
 /// At most this many recent waits are kept, whatever the rate.
 const WAIT_SAMPLES_MAX: usize = 4096;
+/// Upper bounds (seconds) of the cumulative wait-time histogram, OpenTelemetry's defaults
+/// for `db.client.connection.wait_time`.
+pub const WAIT_BUCKETS_S: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Every wait since the pool was made, as a Prometheus-style cumulative histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitHistogram {
+    /// (upper bound in seconds, waits at or under it), then +Inf is `count`.
+    pub buckets: Vec<(f64, u64)>,
+    pub sum_s: f64,
+    pub count: u64,
+}
 
 /// Why a connection could not be had.
 #[derive(Debug, Error)]
@@ -36,6 +50,9 @@ struct Meter {
     timeouts: AtomicU64,
     errors: AtomicU64,
     waits: Mutex<VecDeque<(Instant, Duration)>>,
+    /// Non-cumulative counts per bucket of `WAIT_BUCKETS_S`, plus one for over the last bound.
+    wait_buckets: [AtomicU64; WAIT_BUCKETS_S.len() + 1],
+    wait_sum_us: AtomicU64,
 }
 
 /// A sqlx pool plus the figures sqlx does not give: waiting, wait times, timeouts, errors.
@@ -76,6 +93,8 @@ impl<DB: Database> InstrumentedPool<DB> {
                 timeouts: AtomicU64::new(0),
                 errors: AtomicU64::new(0),
                 waits: Mutex::new(VecDeque::new()),
+                wait_buckets: Default::default(),
+                wait_sum_us: AtomicU64::new(0),
             }),
         }
     }
@@ -113,6 +132,15 @@ impl<DB: Database> InstrumentedPool<DB> {
     }
 
     fn record_wait(&self, waited: Duration) {
+        let secs = waited.as_secs_f64();
+        let bucket = WAIT_BUCKETS_S
+            .iter()
+            .position(|bound| secs <= *bound)
+            .unwrap_or(WAIT_BUCKETS_S.len());
+        self.meter.wait_buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.meter
+            .wait_sum_us
+            .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
         let now = Instant::now();
         let mut waits = self.meter.waits.lock().unwrap_or_else(|p| p.into_inner());
         waits.push_back((now, waited));
@@ -122,6 +150,30 @@ impl<DB: Database> InstrumentedPool<DB> {
                 .is_some_and(|(at, _)| now.duration_since(*at) > WAIT_WINDOW)
         {
             waits.pop_front();
+        }
+    }
+
+    /// Every acquire's wait so far, for exporting in the Prometheus format.
+    pub fn wait_histogram(&self) -> WaitHistogram {
+        let counts: Vec<u64> = self
+            .meter
+            .wait_buckets
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let mut running = 0;
+        let buckets = WAIT_BUCKETS_S
+            .iter()
+            .zip(&counts)
+            .map(|(bound, n)| {
+                running += n;
+                (*bound, running)
+            })
+            .collect();
+        WaitHistogram {
+            buckets,
+            sum_s: self.meter.wait_sum_us.load(Ordering::Relaxed) as f64 / 1e6,
+            count: counts.iter().sum(),
         }
     }
 
@@ -153,6 +205,7 @@ impl<DB: Database> InstrumentedPool<DB> {
             timeouts: self.meter.timeouts.load(Ordering::Relaxed),
             errors: self.meter.errors.load(Ordering::Relaxed),
             sampled_at: now_unix,
+            ..PoolStats::default()
         }
     }
 }
@@ -160,6 +213,9 @@ impl<DB: Database> InstrumentedPool<DB> {
 impl<DB: Database> PoolProbe for InstrumentedPool<DB> {
     fn sample(&self, now_unix: f64) -> PoolStats {
         self.stats(now_unix)
+    }
+    fn wait_histogram(&self) -> Option<WaitHistogram> {
+        Some(InstrumentedPool::wait_histogram(self))
     }
 }
 
@@ -217,5 +273,14 @@ mod tests {
         let after = pool.stats(0.0);
         assert_eq!((after.waiting, after.timeouts), (0, 1));
         assert!(after.wait_max_ms.unwrap() >= 150.0);
+        let histogram = pool.wait_histogram();
+        assert_eq!(histogram.count, 2, "two acquires were timed");
+        assert_eq!(histogram.buckets[0].1, 1, "the first acquire did not wait");
+        assert_eq!(
+            histogram.buckets.last().unwrap().1,
+            2,
+            "the timeout waited under 10 s"
+        );
+        assert!(histogram.sum_s >= 0.15);
     }
 }

@@ -8,6 +8,7 @@
 pub mod history;
 pub mod instrumented;
 pub mod registry;
+pub mod sources;
 pub mod sqlite_file;
 
 pub use history::PoolHistory;

@@ -3,11 +3,16 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::pool::instrumented::WaitHistogram;
 use crate::snapshot::PoolStats;
 
 /// Anything that can report a pool's figures now, cheaply and without I/O.
 pub trait PoolProbe: Send + Sync {
     fn sample(&self, now_unix: f64) -> PoolStats;
+    /// Every wait so far, where the probe times them (for exporting as a histogram).
+    fn wait_histogram(&self) -> Option<WaitHistogram> {
+        None
+    }
 }
 
 /// Pools known to this process (the monitor's own, the demo's simulated backend…).
@@ -27,6 +32,16 @@ impl PoolRegistry {
         let mut probes = self.probes.write().unwrap_or_else(|p| p.into_inner());
         probes.retain(|p| id(p) != new_id);
         probes.push(probe);
+    }
+
+    /// Each pool's figures with its wait histogram, for the demo's metrics endpoint.
+    pub fn sample_all_with_waits(&self, now_unix: f64) -> Vec<(PoolStats, Option<WaitHistogram>)> {
+        self.probes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|p| (p.sample(now_unix), p.wait_histogram()))
+            .collect()
     }
 
     pub fn sample_all(&self, now_unix: f64) -> Vec<PoolStats> {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{Generation, ListData, Msg};
-use crate::db::{Db, DbError, SourceAggregate};
+use crate::db::{Db, DbError, Schema, SourceAggregate};
 use crate::query::ListQuery;
 use crate::queue::Queue;
 use crate::services::clock::now_unix;
@@ -85,6 +85,33 @@ async fn jobs_page(
     }
 }
 
+/// What a tab is missing although it lists fine (a fallback source, an absent job table, an
+/// older layout): shown next to its health so the operator knows why columns are empty.
+pub fn missing_note(schema: &Schema, tab: Tab) -> Option<String> {
+    let absent = |tables: &[&str]| -> Vec<String> {
+        tables
+            .iter()
+            .filter(|t| !schema.has_table(t))
+            .map(|t| t.to_string())
+            .collect()
+    };
+    match tab {
+        Tab::Sources if !schema.has_table("photometry") => {
+            Some("photometry (listing the sources table; no light curves)".into())
+        }
+        Tab::Jobs => {
+            let missing = absent(&["jobs", "ms_state", "batch_job_items"]);
+            (!missing.is_empty()).then(|| missing.join(", "))
+        }
+        Tab::Images
+            if schema.has_table("images") && !schema.has_column("images", "beam_minor_arcsec") =>
+        {
+            Some("older images layout: beam, centre and size come from the FITS headers".into())
+        }
+        _ => None,
+    }
+}
+
 pub fn spawn(
     tab: Tab,
     mut db: DbSlot,
@@ -99,6 +126,7 @@ pub fn spawn(
         // A weak reference pins the allocation, so a new connection can never alias the old one.
         let mut cache_db: Option<std::sync::Weak<Db>> = None;
         let mut health = SourceHealth::default();
+        let mut slowest = Duration::ZERO;
         // Nothing runs until the app sends its first query.
         if query_rx.changed().await.is_err() {
             return;
@@ -197,7 +225,7 @@ async fn run_once(
         Ok(Ok(data)) => {
             health.last_ok = health.last_attempt;
             health.error = None;
-            health.missing = None;
+            health.missing = missing_note(&conn.schema(), tab);
             let _ = out.send(Msg::List {
                 generation,
                 append,

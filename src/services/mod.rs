@@ -44,6 +44,8 @@ pub struct ServiceConfig {
     pub queue_url: Option<String>,
     pub queue_options: crate::queue::QueueOptions,
     pub thresholds: crate::triage::Thresholds,
+    pub pool_sources: Vec<crate::pool::sources::PoolSourceConfig>,
+    pub alert_after: Duration,
 }
 
 /// The app's side of the services: send commands here.
@@ -53,6 +55,7 @@ pub struct Services {
     fits: watch::Sender<Option<String>>,
     refresh: watch::Sender<Duration>,
     triage: triage::TriageHandle,
+    ack_alerts: mpsc::UnboundedSender<()>,
 }
 
 impl Services {
@@ -114,7 +117,15 @@ impl Services {
             refresh_rx.clone(),
             out.clone(),
         );
-        pools::spawn(registry, cfg.db_path.clone(), out.clone());
+        let ack_alerts = pools::spawn(
+            registry,
+            pools::PoolServiceConfig {
+                db_path: cfg.db_path.clone(),
+                sources: cfg.pool_sources.clone(),
+                alert_after: cfg.alert_after,
+            },
+            out.clone(),
+        );
         clock::spawn(out);
         Services {
             lists,
@@ -122,6 +133,7 @@ impl Services {
             fits: fits_tx,
             refresh: refresh_tx,
             triage,
+            ack_alerts,
         }
     }
 
@@ -164,7 +176,11 @@ impl Services {
             Command::Triage(window) => {
                 let _ = self.triage.send(window);
             }
-            Command::Quit => {}
+            Command::AckAlerts => {
+                let _ = self.ack_alerts.send(());
+            }
+            // The terminal's business: the event loop rings it.
+            Command::Bell | Command::Quit => {}
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Samples every registered pool once a second into a bounded history, and the SQLite file
-//! view (sizes, WAL growth, processes holding it) in a blocking task, then sends the Pool tab
-//! its snapshot. Sampling reads counters only: it never takes a connection from a pool.
+//! Samples every pool once a second: the in-process ones (the registry) and the external
+//! sources (PostgreSQL, pgbouncer, Prometheus; each on its own interval in the sampler), into a
+//! bounded history and the saturation tracker; adds the SQLite file view (walked from /proc in
+//! a blocking task) and sends the Pool tab its snapshot. Sampling reads counters and server
+//! views only: it never takes a connection from a pool it measures.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -8,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::app::Msg;
+use crate::pool::sources::{PoolKey, PoolSampler, PoolSourceConfig, SaturationTracker};
 use crate::pool::sqlite_file::sqlite_file_view;
 use crate::pool::{PoolHistory, PoolRegistry};
 use crate::services::clock::now_unix;
@@ -16,22 +19,67 @@ use crate::snapshot::PoolSnapshot;
 /// The file view walks /proc: once every few samples is enough.
 const FILE_VIEW_EVERY: u32 = 2;
 
-pub fn spawn(registry: PoolRegistry, db_path: PathBuf, out: mpsc::UnboundedSender<Msg>) {
+/// What the pool service needs to know.
+#[derive(Debug, Clone)]
+pub struct PoolServiceConfig {
+    pub db_path: PathBuf,
+    pub sources: Vec<PoolSourceConfig>,
+    pub alert_after: Duration,
+}
+
+/// Starts the service; send `()` on the returned channel to acknowledge the current alerts.
+pub fn spawn(
+    registry: PoolRegistry,
+    cfg: PoolServiceConfig,
+    out: mpsc::UnboundedSender<Msg>,
+) -> mpsc::UnboundedSender<()> {
+    let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<()>();
     tokio::spawn(async move {
+        let sampler = match PoolSampler::from_config(&cfg.sources) {
+            Ok(sampler) => Some(sampler),
+            Err(e) => {
+                tracing::error!("pool sources not started: {e}");
+                None
+            }
+        };
         let mut history = PoolHistory::default();
+        let mut tracker = SaturationTracker::new(cfg.alert_after);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut file_view = None;
         let mut last_view_at = Instant::now();
         for n in 0u32.. {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                ack = ack_rx.recv() => {
+                    if ack.is_none() {
+                        return;
+                    }
+                    let keys: Vec<PoolKey> = tracker.alerts().iter().map(|a| a.pool.clone()).collect();
+                    for key in keys {
+                        tracker.ack(&key);
+                    }
+                }
+            }
             let now = now_unix();
-            let pools = registry.sample_all(now);
-            for p in &pools {
+            let mut pools = registry.sample_all(now);
+            if let Some(sampler) = &sampler {
+                pools.extend(sampler.latest());
+            }
+            for p in pools.iter().filter(|p| p.stale.is_none()) {
                 history.record(p);
             }
+            for alert in tracker.observe(&pools) {
+                tracing::warn!(
+                    "pool {}/{} saturated since {} ({} waiting at peak)",
+                    alert.pool.source,
+                    alert.pool.name,
+                    crate::text::fmt_utc(alert.since),
+                    alert.peak_waiting
+                );
+            }
             if n % FILE_VIEW_EVERY == 0 {
-                let path = db_path.clone();
+                let path = cfg.db_path.clone();
                 let prev = file_view.clone();
                 let elapsed = last_view_at.elapsed();
                 last_view_at = Instant::now();
@@ -45,6 +93,11 @@ pub fn spawn(registry: PoolRegistry, db_path: PathBuf, out: mpsc::UnboundedSende
             }
             let snapshot = PoolSnapshot {
                 history: pools.iter().map(|p| history.samples(p)).collect(),
+                saturated_since: pools
+                    .iter()
+                    .map(|p| tracker.saturated_since(&PoolKey::of(p)))
+                    .collect(),
+                alerts: tracker.alerts().into_iter().cloned().collect(),
                 pools,
                 sqlite: file_view.clone(),
             };
@@ -53,4 +106,5 @@ pub fn spawn(registry: PoolRegistry, db_path: PathBuf, out: mpsc::UnboundedSende
             }
         }
     });
+    ack_tx
 }

@@ -270,6 +270,25 @@ pub struct PoolStats {
     pub errors: u64,
     /// Unix seconds when sampled.
     pub sampled_at: f64,
+    /// Timeouts since the previous sample of this pool (counters are cumulative).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timeouts_delta: u64,
+    /// Mean wait for a connection (histogram `_sum/_count`, pgbouncer's `avg_wait_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_mean_ms: Option<f64>,
+    /// Age of the oldest open transaction among these connections, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_xact_s: Option<f64>,
+    /// Why these figures are old: the last attempt to sample the source failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<String>,
+    /// A short remark on how to read the row (what the source cannot see, pool mode…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl PoolStats {
@@ -319,5 +338,9 @@ pub struct PoolSnapshot {
     pub pools: Vec<PoolStats>,
     /// History per pool, in the same order as `pools`, oldest first.
     pub history: Vec<Arc<Vec<PoolSample>>>,
+    /// When each pool's current saturation episode began (same order as `pools`).
+    pub saturated_since: Vec<Option<f64>>,
+    /// Saturation alerts not yet acknowledged, oldest first (they outlive their episode).
+    pub alerts: Vec<crate::pool::sources::SaturationAlert>,
     pub sqlite: Option<SqliteFileView>,
 }

@@ -32,7 +32,17 @@ pub async fn run(
     mut messages: mpsc::UnboundedReceiver<Msg>,
     mut signals: watch::Receiver<Option<&'static str>>,
 ) -> anyhow::Result<Exit> {
+    // The app pages and reads ahead by the screen's size: tell it before the first frame.
+    let size = terminal.size()?;
+    for command in app.update(Msg::Resize(size.width, size.height)) {
+        services.dispatch(command);
+    }
     draw(terminal, &app)?;
+    tracing::info!(
+        "first frame after {} ms",
+        crate::cli::run::since_start().as_millis()
+    );
+    let mut all_filled = false;
     loop {
         let first = tokio::select! {
             msg = messages.recv() => match msg {
@@ -54,16 +64,31 @@ pub async fn run(
         }
         for msg in batch {
             for command in app.update(msg) {
-                if command == Command::Quit {
-                    return Ok(Exit::Quit);
+                match command {
+                    Command::Quit => return Ok(Exit::Quit),
+                    Command::Bell => {
+                        let _ = terminal.backend_mut().write_all(b"\x07");
+                    }
+                    command => services.dispatch(command),
                 }
-                services.dispatch(command);
             }
         }
         if app.should_quit() {
             return Ok(Exit::Quit);
         }
         draw(terminal, &app)?;
+        if !all_filled
+            && app.images.loaded
+            && app.sources.loaded
+            && app.jobs.loaded
+            && app.ms.loaded
+        {
+            all_filled = true;
+            tracing::info!(
+                "all tabs filled after {} ms",
+                crate::cli::run::since_start().as_millis()
+            );
+        }
     }
 }
 

@@ -442,7 +442,8 @@ pub fn job_cells(row: &JobRow, now: f64, theme: Theme) -> Vec<CellText> {
             theme.job_status(row.status),
         ),
         (row.key.source.name().to_string(), theme.muted()),
-        text(&row.key.id, theme.muted()),
+        // ms_state rows are keyed by their MS path: its name is the readable part.
+        text(ms_name(&row.key.id), theme.muted()),
         opt_text(row.kind.as_deref(), theme.base()),
         opt_text(row.target.as_deref().map(ms_name), theme.base()),
         time_cell(row.created_at, theme),

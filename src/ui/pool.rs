@@ -48,7 +48,9 @@ impl PoolTabState {
 
 /// BUSY: every connection is in use. SATURATED: and someone is waiting for one.
 pub fn pool_state_word(p: &PoolStats) -> &'static str {
-    if p.is_saturated() {
+    if p.stale.is_some() {
+        "STALE"
+    } else if p.is_saturated() {
         "SATURATED"
     } else if p.is_busy() {
         "BUSY"
@@ -118,7 +120,7 @@ impl PoolColumn {
 
     fn width(self) -> u16 {
         match self {
-            PoolColumn::Source => 8,
+            PoolColumn::Source => 12,
             PoolColumn::Name => 12,
             PoolColumn::State => 9,
             PoolColumn::Max | PoolColumn::Open | PoolColumn::Idle | PoolColumn::Waiting => 4,
@@ -292,6 +294,28 @@ fn render_chart(
     let mut block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.heading()));
+    // Since when it is saturated, and why its figures may be old or partial.
+    let index = st.index(snap);
+    if let Some(since) = snap.saturated_since.get(index).copied().flatten() {
+        block = block.title(Span::styled(
+            format!(
+                " SATURATED since {} ({}) ",
+                crate::text::fmt_utc(since).get(11..).unwrap_or_default(),
+                crate::text::fmt_duration((now - since).max(0.0))
+            ),
+            theme.error(),
+        ));
+    }
+    if let Some(p) = selected {
+        let why = p
+            .stale
+            .as_deref()
+            .map(|s| format!(" stale: {} ", sanitize_line(s)))
+            .or_else(|| p.note.as_deref().map(|n| format!(" {} ", sanitize_line(n))));
+        if let Some(why) = why {
+            block = block.title_bottom(Span::styled(why, theme.warn()));
+        }
+    }
     let window = chart_window(samples, now);
     let recent: Vec<&PoolSample> = samples.iter().filter(|s| now - s.at <= window).collect();
     if recent.is_empty() {

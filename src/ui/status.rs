@@ -56,10 +56,48 @@ pub fn health_spans(
     spans
 }
 
-/// Left part: the tab's own source and the database as a whole.
+/// The newest unacknowledged pool saturation alert, in words, with the key that clears it.
+pub fn alert_spans(app: &App, theme: Theme) -> Vec<Span<'static>> {
+    let Some(alert) = app.alerts.last() else {
+        return Vec::new();
+    };
+    let clock = |t: f64| {
+        crate::text::fmt_utc(t)
+            .get(11..)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let state = match alert.ended_at {
+        Some(end) => format!("ended {}", clock(end)),
+        None => format!("for {}", fmt_duration((app.now - alert.since).max(0.0))),
+    };
+    let more = match app.alerts.len() {
+        1 => String::new(),
+        n => format!(" +{} more", n - 1),
+    };
+    let ack = app
+        .keymap()
+        .keys_for(crate::app::Context::Global, crate::app::Action::AckAlerts)
+        .unwrap_or_else(|| "a".into());
+    vec![
+        Span::styled(" POOL SATURATED ", theme.stale_badge()),
+        Span::styled(
+            format!(
+                " {}/{} since {} ({state}, peak {} waiting){more} — {ack}: ack │ ",
+                sanitize_line(&alert.pool.source),
+                sanitize_line(&alert.pool.name),
+                clock(alert.since),
+                alert.peak_waiting
+            ),
+            theme.error(),
+        ),
+    ]
+}
+
+/// Left part: any pool alert, the tab's own source and the database as a whole.
 pub fn status_line(app: &App) -> Line<'static> {
     let theme = Theme::new(app.cfg.no_color);
-    let mut spans = Vec::new();
+    let mut spans = alert_spans(app, theme);
     if app.tab != Tab::Pool || app.health.contains_key(&Some(Tab::Pool)) {
         spans.extend(health_spans(
             app.tab.title(),

@@ -346,6 +346,7 @@ pub fn pool_snapshot() -> PoolSnapshot {
         timeouts: 0,
         errors: 0,
         sampled_at: now - 1.0,
+        ..PoolStats::default()
     };
     let saturated = PoolStats {
         source: "demo".into(),
@@ -361,6 +362,7 @@ pub fn pool_snapshot() -> PoolSnapshot {
         timeouts: 3,
         errors: 1,
         sampled_at: now - 2.0,
+        ..PoolStats::default()
     };
     let busy = PoolStats {
         source: "demo".into(),
@@ -391,6 +393,9 @@ pub fn pool_snapshot() -> PoolSnapshot {
     PoolSnapshot {
         pools: vec![monitor, saturated, busy],
         history: vec![Arc::new(Vec::new()), history(240), Arc::new(Vec::new())],
+        // The saturated pool has been so for 95 s.
+        saturated_since: vec![None, Some(T0 - 95.0), None],
+        alerts: Vec::new(),
         sqlite: Some(SqliteFileView {
             db_path: "/data/dsa110-contimg/state/db/pipeline.sqlite3".into(),
             db_bytes: Some(8_400_000_000),

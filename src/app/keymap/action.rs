@@ -29,6 +29,7 @@ pub enum Action {
     FasterRefresh,
     ToggleLog,
     Refresh,
+    AckAlerts,
     JumpMs,
     JumpImage,
     JumpJob,
@@ -49,7 +50,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 44] = [
         Action::Quit,
         Action::Help,
         Action::TabImages,
@@ -76,6 +77,7 @@ impl Action {
         Action::FasterRefresh,
         Action::ToggleLog,
         Action::Refresh,
+        Action::AckAlerts,
         Action::JumpMs,
         Action::JumpImage,
         Action::JumpJob,
@@ -124,6 +126,7 @@ impl Action {
             Action::FasterRefresh => "faster_refresh",
             Action::ToggleLog => "toggle_log",
             Action::Refresh => "refresh",
+            Action::AckAlerts => "ack_alerts",
             Action::JumpMs => "jump_ms",
             Action::JumpImage => "jump_image",
             Action::JumpJob => "jump_job",

@@ -131,6 +131,13 @@ impl Default for Keymap {
                 "triage: failures by error, stuck work",
                 Some("triage"),
             ),
+            b(
+                A::AckAlerts,
+                vec![k('a')],
+                C::Global,
+                "acknowledge pool saturation alerts",
+                None,
+            ),
         ];
         bindings.extend(movement(C::Move));
         bindings.extend([
