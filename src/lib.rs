@@ -19,4 +19,5 @@ pub mod services;
 pub mod snapshot;
 pub mod terminal;
 pub mod text;
+pub mod triage;
 pub mod ui;

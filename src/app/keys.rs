@@ -75,6 +75,9 @@ impl App {
     }
 
     pub(super) fn do_action(&mut self, action: Action) -> Vec<Command> {
+        if let Some(commands) = self.on_triage_action(action) {
+            return commands;
+        }
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -163,6 +166,17 @@ impl App {
             Action::JumpMs => self.jump_to_ms(),
             Action::JumpImage => self.jump_to_image(),
             Action::JumpJob => self.jump_to_job(),
+            Action::Triage => self.toggle_triage(),
+            Action::FollowLog => {
+                self.follow_log = !self.follow_log;
+                if self.follow_log
+                    && let Some(PaneState::Job(st)) = self.open_pane_mut()
+                {
+                    st.scroll_bottom();
+                }
+                Vec::new()
+            }
+            Action::TriageWindow | Action::OpenExample | Action::ToggleIngest => Vec::new(),
             Action::FilterApply | Action::FilterCancel => Vec::new(),
         }
     }

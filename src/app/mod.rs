@@ -34,8 +34,9 @@ pub mod list;
 pub mod msg;
 pub mod sorting;
 pub mod state;
+pub mod triage;
 pub mod update;
 
 pub use keymap::{Action, Binding, Context, KeyCombo, Keymap, KeymapError};
 pub use msg::{Command, DetailData, DetailKey, Generation, ListData, Msg};
-pub use state::{App, AppConfig, DetailView, InputTarget, PaneState};
+pub use state::{App, AppConfig, DetailView, InputTarget, PaneState, TriageView};

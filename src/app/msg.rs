@@ -13,6 +13,7 @@ use crate::snapshot::{
     ImageRow, JobDetail, JobKey, JobRow, MsDetail, MsRow, Page, PoolSnapshot, SourceDetail,
     SourceHealth, SourceRow, Tab,
 };
+use crate::triage::TriageReport;
 
 /// Identifies which request a result answers, so results for a query or selection the operator
 /// has already left are dropped (each new request bumps the generation).
@@ -87,6 +88,13 @@ pub enum Msg {
         path: String,
         result: Result<Arc<HeaderDoc>, FitsError>,
     },
+    /// How the PostgreSQL task queue is doing (only sent when a queue is configured).
+    QueueHealth(SourceHealth),
+    /// A triage report for the window it was asked with (or why there is none).
+    Triage {
+        window_s: f64,
+        result: Result<Box<TriageReport>, String>,
+    },
 }
 
 /// What the app asks the services to do.
@@ -112,6 +120,8 @@ pub enum Command {
         path: String,
     },
     SetRefreshInterval(Duration),
+    /// Keep the triage report of this window (seconds) fresh; `None` stops it (view closed).
+    Triage(Option<f64>),
     /// The operator has seen the saturation alerts: clear them.
     AckAlerts,
     /// Ring the terminal bell (a new saturation alert, when enabled).

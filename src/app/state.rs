@@ -7,6 +7,7 @@ use crate::app::header_cache::HeaderCache;
 use crate::app::keymap::{Action, Context, Keymap};
 use crate::app::list::ListState;
 use crate::app::msg::{DetailData, DetailKey, Generation, ListData};
+pub use crate::app::triage::TriageView;
 use crate::snapshot::{ImageRow, JobRow, MsRow, PoolSnapshot, SourceHealth, SourceRow, Tab};
 use crate::ui::detail::{HeaderViewState, JobPaneState, MsPaneState, SourcePaneState};
 use crate::ui::pool::PoolTabState;
@@ -25,6 +26,11 @@ pub struct AppConfig {
     pub page_size: usize,
     /// Shown in the title bar (the database path or a short name).
     pub db_label: String,
+    /// The task queue's place (`host:port/db`) when one is configured: its health shows in
+    /// the status line.
+    pub queue_label: Option<String>,
+    /// The window the triage view opens with, seconds.
+    pub triage_window_s: f64,
     /// Ring the terminal bell when a pool saturation alert is raised.
     pub bell: bool,
 }
@@ -37,6 +43,8 @@ impl Default for AppConfig {
             keymap: Keymap::default(),
             page_size: 200,
             db_label: String::new(),
+            queue_label: None,
+            triage_window_s: 24.0 * 3600.0,
             bell: false,
         }
     }
@@ -120,6 +128,12 @@ pub struct App {
     pub headers: HeaderCache,
     /// Health per data source: `None` is the database as a whole.
     pub health: HashMap<Option<Tab>, SourceHealth>,
+    /// The task queue's health, once the connector has said anything.
+    pub queue_health: Option<SourceHealth>,
+    /// The triage view, drawn over the body while open.
+    pub triage: Option<TriageView>,
+    /// Keep the open job pane scrolled to its end as new log lines arrive.
+    pub follow_log: bool,
     pub refresh: Duration,
     pub frozen: Option<Frozen>,
     /// The text being typed, when the `/` prompt is open, and what it is for.
@@ -166,6 +180,7 @@ impl App {
             Action::NextSection | Action::PrevSection => {
                 matches!(pane, Some(PaneState::Ms(_) | PaneState::Image(_)))
             }
+            Action::FollowLog => matches!(pane, Some(PaneState::Job(_))),
             Action::ToggleRaw
             | Action::ToggleComments
             | Action::Search
@@ -179,6 +194,8 @@ impl App {
     pub fn context(&self) -> Context {
         if self.filter_input.is_some() {
             Context::FilterInput
+        } else if self.triage.is_some() {
+            Context::Triage
         } else if self.open_detail().is_some() {
             Context::Detail
         } else {

@@ -60,6 +60,9 @@ impl App {
             details: Vec::new(),
             headers: HeaderCache::default(),
             health: HashMap::new(),
+            queue_health: None,
+            triage: None,
+            follow_log: false,
             refresh,
             frozen: None,
             filter_input: None,
@@ -130,6 +133,11 @@ impl App {
                 self.headers.insert(path, result);
                 Vec::new()
             }
+            Msg::QueueHealth(health) => {
+                self.queue_health = Some(health);
+                Vec::new()
+            }
+            Msg::Triage { window_s, result } => self.on_triage(window_s, result),
         }
     }
 
@@ -146,6 +154,11 @@ impl App {
             l.restart(generation);
             Command::Query { tab, generation, query: l.query(limit) }
         })
+    }
+
+    /// Start `tab`'s query over from the first page (a source joined: the harness).
+    pub fn restart_query_for(&mut self, tab: Tab) -> Option<Command> {
+        self.restart_query(tab)
     }
 
     /// Ask again for the same query (the `r` key); the answer replaces the first page.
@@ -301,8 +314,13 @@ impl App {
 
     pub(super) fn apply_detail(&mut self, key: DetailKey, result: Result<DetailData, String>) {
         // Only the pane showing this key takes it; answers for closed panes are dropped.
+        let follow = self.follow_log;
         if let Some(view) = self.details.iter_mut().rev().find(|d| d.key == key) {
             view.data = Some(result);
+            // Follow mode: new log lines arrive at the end, so stay there.
+            if follow && let crate::app::state::PaneState::Job(st) = &mut view.pane {
+                st.scroll_bottom();
+            }
         }
     }
 

@@ -49,7 +49,8 @@ pub enum OnceFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
-    /// Poll every source once, print the result and exit (0: all answered, 1: no database).
+    /// Poll every source once, print the result and exit (0: all answered, 1: no database,
+    /// 2: an alert threshold is crossed or the configured queue does not answer).
     Once {
         #[arg(long, value_enum, default_value_t = OnceFormat::Table)]
         format: OnceFormat,
@@ -79,6 +80,10 @@ pub enum Cmd {
         /// Build (or reuse) the demo, print its paths and exit.
         #[arg(long)]
         build_only: bool,
+        /// Also run the task queue: a PostgreSQL server of the demo's own (needs the server
+        /// binaries; without them the demo runs without the queue).
+        #[arg(long)]
+        with_postgres: bool,
     },
 }
 

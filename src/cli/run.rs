@@ -83,7 +83,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::FitsHeader { files, keywords }) => {
             Ok(crate::headless::fits_header::run(&files, &keywords))
         }
-        Some(Cmd::Demo { dir, build_only }) => run_demo(config, dir, build_only).await,
+        Some(Cmd::Demo {
+            dir,
+            build_only,
+            with_postgres,
+        }) => run_demo(config, dir, build_only, with_postgres).await,
     }
 }
 
@@ -94,6 +98,10 @@ pub fn app_config(config: &Config, keymap: Keymap) -> AppConfig {
         keymap,
         page_size: config.ui.page_size,
         db_label: config.pipeline.db.display().to_string(),
+        queue_label: config
+            .postgres_url()
+            .map(crate::services::queue::safe_label),
+        triage_window_s: config.triage_window_s(),
         bell: config.pools.bell,
     }
 }
@@ -110,6 +118,9 @@ async fn run_tui(config: Config, registry: PoolRegistry) -> Result<()> {
             db_options: config.db_options(),
             log_dir: Some(config.pipeline.log_dir.clone()),
             refresh: config.refresh(),
+            queue_url: config.postgres_url().map(str::to_string),
+            queue_options: config.queue_options(),
+            thresholds: config.triage_thresholds(),
             pool_sources: config.pools.sources.clone(),
             alert_after: Duration::from_secs_f64(config.pools.alert_after_secs),
         },
@@ -129,7 +140,12 @@ async fn run_tui(config: Config, registry: PoolRegistry) -> Result<()> {
     exit.map(|_| ()).map_err(|e| eyre!(e))
 }
 
-async fn run_demo(mut config: Config, dir: Option<PathBuf>, build_only: bool) -> Result<ExitCode> {
+async fn run_demo(
+    mut config: Config,
+    dir: Option<PathBuf>,
+    build_only: bool,
+    with_postgres: bool,
+) -> Result<ExitCode> {
     let dir = dir.unwrap_or_else(config::default_demo_dir);
     let options = crate::demo::DemoOptions::new(&dir, now_unix());
     eprintln!(
@@ -148,6 +164,11 @@ async fn run_demo(mut config: Config, dir: Option<PathBuf>, build_only: bool) ->
     config.pipeline.db = paths.db.clone();
     config.pipeline.log_dir = paths.logs_dir.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
+    let postgres = if with_postgres {
+        start_demo_queue(&options.dir, &mut config, stop_rx.clone()).await
+    } else {
+        None
+    };
     // The simulated backend's pool lives in its own registry, published on a loopback
     // Prometheus endpoint in OpenTelemetry's names; the monitor scrapes it like a real service.
     let backend = PoolRegistry::default();
@@ -168,12 +189,67 @@ async fn run_demo(mut config: Config, dir: Option<PathBuf>, build_only: bool) ->
     let simulator = tokio::spawn(crate::demo::run_simulator(paths, backend, stop_rx));
     let result = run_tui(config, PoolRegistry::default()).await;
     let _ = stop_tx.send(true);
+    if let Some((server, feed)) = postgres {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), feed).await;
+        // Stopping waits for pg_ctl: off the async threads.
+        let _ = tokio::task::spawn_blocking(move || drop(server)).await;
+    }
     match tokio::time::timeout(std::time::Duration::from_secs(5), simulator).await {
         Ok(Ok(Err(e))) => eprintln!("contimg-monitor: the simulated pipeline stopped: {e:#}"),
         Ok(Err(e)) => eprintln!("contimg-monitor: the simulated pipeline crashed: {e}"),
         _ => {}
     }
     result.map(|_| ExitCode::SUCCESS)
+}
+
+/// The demo's own queue: a PostgreSQL server (loopback, free port), the `absurd` schema, a
+/// history of tasks and a feed of new ones; the monitor is pointed at it. `None`, after a
+/// clear message, when the server binaries are missing or it will not start.
+async fn start_demo_queue(
+    demo_dir: &std::path::Path,
+    config: &mut Config,
+    stop: watch::Receiver<bool>,
+) -> Option<(
+    crate::demo::postgres::DemoPostgres,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+)> {
+    use crate::demo::postgres::DemoPostgres;
+    // Run as another user (root), the server needs a directory that user can reach.
+    let root = if DemoPostgres::needs_shared_dir() {
+        std::env::temp_dir().join(format!("contimg-demo-postgres-{}", std::process::id()))
+    } else {
+        demo_dir.join("postgres")
+    };
+    eprintln!("contimg-monitor: starting the demo's PostgreSQL queue …");
+    let started = tokio::task::spawn_blocking(move || DemoPostgres::start(&root)).await;
+    let server = match started {
+        Ok(Ok(Some(server))) => server,
+        Ok(Ok(None)) => {
+            eprintln!(
+                "contimg-monitor: no PostgreSQL server binaries found (Debian: apt install \
+                 postgresql); the demo runs without the queue"
+            );
+            return None;
+        }
+        Ok(Err(e)) => {
+            eprintln!(
+                "contimg-monitor: the demo's PostgreSQL did not start: {e}; running without the queue"
+            );
+            return None;
+        }
+        Err(e) => {
+            eprintln!("contimg-monitor: the demo's PostgreSQL did not start: {e}");
+            return None;
+        }
+    };
+    let url = server.url();
+    if let Err(e) = crate::demo::queue_feed::seed_history(&url, now_unix()).await {
+        eprintln!("contimg-monitor: seeding the demo queue failed: {e:#}; running without it");
+        return None;
+    }
+    config.postgres.url = url.clone();
+    let feed = tokio::spawn(crate::demo::queue_feed::run_feed(url, stop));
+    Some((server, feed))
 }
 
 /// In the TUI, log records go to the in-app log (`L`), never to the terminal.

@@ -27,6 +27,7 @@ pub enum ConfigError {
 pub struct Config {
     pub pipeline: PipelineConfig,
     pub postgres: PostgresConfig,
+    pub triage: TriageConfig,
     pub ui: UiConfig,
     pub db: DbConfig,
     pub fits: FitsConfig,
@@ -58,6 +59,17 @@ pub struct PipelineConfig {
 #[serde(deny_unknown_fields)]
 pub struct PostgresConfig {
     pub url: String,
+    pub statement_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageConfig {
+    pub window_hours: f64,
+    pub stuck_minutes: f64,
+    pub collecting_stuck_minutes: f64,
+    pub failure_rate_alert: f64,
+    pub backlog_alert: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,6 +183,24 @@ impl Config {
         if self.ui.page_size == 0 {
             return Err(bad("ui.page_size must be at least 1".into()));
         }
+        let t = &self.triage;
+        if !(t.window_hours > 0.0 && t.stuck_minutes > 0.0 && t.collecting_stuck_minutes > 0.0) {
+            return Err(bad(
+                "triage.window_hours, stuck_minutes and collecting_stuck_minutes must be > 0"
+                    .into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&t.failure_rate_alert) {
+            return Err(bad(format!(
+                "triage.failure_rate_alert = {} is a fraction (0.10 is 10 %)",
+                t.failure_rate_alert
+            )));
+        }
+        if self.postgres.statement_timeout_ms == 0 {
+            return Err(bad(
+                "postgres.statement_timeout_ms must be at least 1".into()
+            ));
+        }
         if !self.pools.alert_after_secs.is_finite() || self.pools.alert_after_secs < 0.0 {
             return Err(bad("pools.alert_after_secs must be 0 or more".into()));
         }
@@ -196,6 +226,34 @@ impl Config {
             busy_timeout: Duration::from_millis(self.db.busy_timeout_ms),
             slow_query: Duration::from_millis(self.db.slow_query_ms),
         }
+    }
+
+    /// How the monitor talks to the queue: the statement timeout stays under the refresh
+    /// interval, so a slow query never stacks up behind the next refresh.
+    pub fn queue_options(&self) -> crate::queue::QueueOptions {
+        let refresh_ms = (self.ui.refresh_secs * 1000.0 * 0.9) as u64;
+        crate::queue::QueueOptions {
+            statement_timeout: Duration::from_millis(
+                self.postgres.statement_timeout_ms.min(refresh_ms.max(100)),
+            ),
+            long_running_after: self.triage_thresholds().stuck_after,
+            ..crate::queue::QueueOptions::default()
+        }
+    }
+
+    /// The triage view's alert thresholds.
+    pub fn triage_thresholds(&self) -> crate::triage::Thresholds {
+        crate::triage::Thresholds {
+            failure_rate: self.triage.failure_rate_alert,
+            backlog: self.triage.backlog_alert,
+            stuck_after: Duration::from_secs_f64(self.triage.stuck_minutes * 60.0),
+            collecting_after: Duration::from_secs_f64(self.triage.collecting_stuck_minutes * 60.0),
+        }
+    }
+
+    /// The triage window the view opens with, in seconds.
+    pub fn triage_window_s(&self) -> f64 {
+        self.triage.window_hours * 3600.0
     }
 
     /// The PostgreSQL URL when one is configured.
@@ -288,6 +346,21 @@ mod tests {
         let missing = Path::new("/nonexistent/contimg.toml");
         assert!(Config::load(Some(missing), false, &Overrides::default()).is_ok());
         assert!(Config::load(Some(missing), true, &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn the_queue_statement_timeout_stays_under_the_refresh_interval() {
+        let mut c = Config::defaults();
+        c.ui.refresh_secs = 1.0;
+        c.postgres.statement_timeout_ms = 5000;
+        assert_eq!(
+            c.queue_options().statement_timeout,
+            Duration::from_millis(900)
+        );
+        let t = Config::defaults().triage_thresholds();
+        assert_eq!(t.failure_rate, 0.10);
+        assert_eq!(t.backlog, 100);
+        assert_eq!(t.stuck_after, Duration::from_secs(1800));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod details;
 pub mod error;
+pub mod failures;
 pub mod filter;
 pub mod images;
 pub mod jobs;

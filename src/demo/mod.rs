@@ -18,6 +18,8 @@ pub mod fixture;
 pub mod logs;
 pub mod metrics;
 pub mod names;
+pub mod postgres;
+pub mod queue_feed;
 pub mod rows;
 pub mod schema;
 pub mod seed;

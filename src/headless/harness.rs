@@ -15,8 +15,11 @@ use crate::db::{Db, DbOptions};
 use crate::fits::worker::FitsWorker;
 use crate::pool::PoolRegistry;
 use crate::pool::sqlite_file::sqlite_file_view;
+use crate::queue::Queue;
+use crate::services::triage::{self, QueueSource, TriageCache};
 use crate::services::{detail, lists};
 use crate::snapshot::{PoolSnapshot, SourceHealth, Tab};
+use crate::triage::Thresholds;
 
 /// How many rounds of command → answer → command a step may take before giving up
 /// (a detail that opens a header that selects… is three).
@@ -25,6 +28,10 @@ const MAX_ROUNDS: usize = 16;
 pub struct Harness {
     pub app: App,
     db: Option<Arc<Db>>,
+    /// The task queue, when the harness was given one ([`Harness::with_queue`]).
+    queue: Option<Queue>,
+    thresholds: Thresholds,
+    triage_cache: TriageCache,
     db_path: PathBuf,
     log_dir: Option<PathBuf>,
     fits: FitsWorker,
@@ -51,6 +58,9 @@ impl Harness {
         let mut harness = Harness {
             app,
             db: None,
+            queue: None,
+            thresholds: Thresholds::default(),
+            triage_cache: TriageCache::default(),
             db_path: db_path.clone(),
             log_dir,
             fits: FitsWorker::spawn(16),
@@ -80,6 +90,23 @@ impl Harness {
         harness.execute(commands).await;
         harness.refresh_pool();
         harness
+    }
+
+    /// Merge this queue's tasks into the Jobs list and the triage view, with these
+    /// thresholds; the lists are read again.
+    pub async fn with_queue(mut self, queue: Option<Queue>, thresholds: Thresholds) -> Harness {
+        self.queue = queue;
+        self.thresholds = thresholds;
+        if self.queue.is_some() {
+            let health = self.ok_health();
+            self.feed(vec![Msg::QueueHealth(health)]);
+        }
+        let commands: Vec<Command> = [Tab::Images, Tab::Sources, Tab::Jobs, Tab::Ms]
+            .into_iter()
+            .filter_map(|tab| self.app.restart_query_for(tab))
+            .collect();
+        self.execute(commands).await;
+        self
     }
 
     fn ok_health(&self) -> SourceHealth {
@@ -149,7 +176,7 @@ impl Harness {
                 let Some(db) = self.db.clone() else {
                     return vec![];
                 };
-                match lists::fetch(&db, tab, &query, &mut self.cache).await {
+                match lists::fetch(&db, self.queue.as_ref(), tab, &query, &mut self.cache).await {
                     Ok(data) => vec![
                         Msg::List {
                             generation,
@@ -182,18 +209,39 @@ impl Harness {
                 }
             }
             Command::OpenDetail(key) => {
-                let Some(db) = self.db.clone() else {
-                    return vec![];
-                };
                 let mut out = Vec::new();
                 if let crate::app::DetailKey::Image { path, .. } = &key {
                     out.push(self.header(path.clone()).await);
                 }
-                let result = detail::fetch(&db, &key, self.log_dir.as_deref())
-                    .await
-                    .map_err(|e| e.to_string());
+                let result = detail::fetch(
+                    self.db.as_deref(),
+                    self.queue.as_ref(),
+                    &key,
+                    self.log_dir.as_deref(),
+                )
+                .await
+                .map_err(|e| e.to_string());
                 out.push(Msg::Detail { key, result });
                 out
+            }
+            Command::Triage(Some(window_s)) => {
+                let source = match &self.queue {
+                    Some(q) => QueueSource::Up(q),
+                    None => QueueSource::NotConfigured,
+                };
+                let report = triage::gather(
+                    self.db.as_deref(),
+                    source,
+                    self.now,
+                    window_s,
+                    self.thresholds,
+                    &mut self.triage_cache,
+                )
+                .await;
+                vec![Msg::Triage {
+                    window_s,
+                    result: Ok(Box::new(report)),
+                }]
             }
             Command::ReadFitsHeader { path } => vec![self.header(path).await],
             _ => vec![],

@@ -1,7 +1,8 @@
 //! `contimg-monitor once --format json|table`: one poll of every source, then exit.
-//! Exit code 0 when every source answered (a missing table is an answer), 1 when the database
-//! cannot be opened or a query failed, 2 when a pool is saturated (cron alerts on it).
-//! Made for cron jobs and for pasting into tickets.
+//! Exit code 0 when every source answered (a missing table is an answer) and no alert
+//! threshold is crossed; 1 when the database cannot be opened or a query failed; 2 when a
+//! pool is saturated, a triage threshold is crossed (failure rate, backlog, stuck work)
+//! or a configured queue does not answer. Made for cron jobs and for pasting into tickets.
 
 use std::process::ExitCode;
 
@@ -11,9 +12,16 @@ use serde_json::{Value, json};
 use crate::cli::OnceFormat;
 use crate::config::Config;
 use crate::db::{Db, DbSummary};
+use crate::queue::Queue;
 use crate::services::now_unix;
+use crate::services::queue::ping;
+use crate::services::triage::{QueueSource, TriageCache, gather};
 use crate::snapshot::{JobStatus, PoolStats};
 use crate::text::{fmt_utc, sanitize_line};
+use crate::triage::TriageReport;
+
+/// Exit code when an alert threshold is crossed.
+pub const EXIT_ALERT: u8 = 2;
 
 pub async fn run(config: &Config, format: OnceFormat) -> Result<ExitCode> {
     let now = now_unix();
@@ -27,16 +35,123 @@ pub async fn run(config: &Config, format: OnceFormat) -> Result<ExitCode> {
     let saturated = report["pools"]
         .as_array()
         .is_some_and(|p| p.iter().any(|p| p["saturated"] == true));
+    let triage_alert = if ok {
+        add_triage(config, &mut report, now).await
+    } else {
+        false
+    };
+    let alert = saturated || triage_alert;
     match format {
         OnceFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OnceFormat::Table => print!("{}", table(&report)),
     }
-    Ok(if !ok {
-        ExitCode::from(1)
-    } else if saturated {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
+    Ok(match (ok, alert) {
+        (false, _) => ExitCode::from(1),
+        (true, true) => ExitCode::from(EXIT_ALERT),
+        (true, false) => ExitCode::SUCCESS,
+    })
+}
+
+/// Add the queue's status and the triage report to `report`; true when cron should alert.
+pub async fn add_triage(config: &Config, report: &mut Value, now: f64) -> bool {
+    let queue = match config.postgres_url() {
+        None => Err(json!({"status": "missing", "message": "no queue configured"})),
+        Some(url) => match Queue::connect(url, &config.queue_options()).await {
+            Ok(q) => match ping(&q).await {
+                Ok(()) => Ok(q),
+                Err(e) if e.is_missing() => {
+                    Err(json!({"status": "missing", "message": e.to_string()}))
+                }
+                Err(e) => Err(json!({"status": "error", "message": e.to_string()})),
+            },
+            Err(e) if e.is_missing() => Err(json!({"status": "missing", "message": e.to_string()})),
+            Err(e) => Err(json!({"status": "error", "message": e.to_string()})),
+        },
+    };
+    let queue_down = matches!(&queue, Err(v) if v["status"] == "error");
+    let (queue_json, source) = match &queue {
+        Ok(q) => (
+            json!({"status": "ok", "target": q.target()}),
+            QueueSource::Up(q),
+        ),
+        Err(v) if v["status"] == "error" => (v.clone(), QueueSource::Down),
+        Err(v) => (v.clone(), QueueSource::NotConfigured),
+    };
+    let db = Db::open(&config.pipeline.db, &config.db_options())
+        .await
+        .ok();
+    let triage = gather(
+        db.as_ref(),
+        source,
+        now,
+        config.triage_window_s(),
+        config.triage_thresholds(),
+        &mut TriageCache::default(),
+    )
+    .await;
+    if let Some(db) = &db {
+        db.pool().inner().close().await;
+    }
+    if let Ok(q) = &queue {
+        q.pool().inner().close().await;
+    }
+    report["queue"] = queue_json;
+    report["triage"] = triage_json(&triage, queue_down);
+    triage.crossed() || queue_down
+}
+
+/// Pure: the triage part of the report.
+pub fn triage_json(report: &TriageReport, queue_down: bool) -> Value {
+    let mut alerts: Vec<Value> = report
+        .alerts()
+        .into_iter()
+        .map(|a| json!({"what": a.what, "message": a.message}))
+        .collect();
+    if queue_down {
+        alerts.push(json!({"what": "queue", "message": "the task queue does not answer"}));
+    }
+    let groups: Vec<Value> = report
+        .groups
+        .iter()
+        .map(|g| {
+            json!({
+                "signature": g.signature, "count": g.count,
+                "first_seen": g.first_seen, "last_seen": g.last_seen,
+                "example_id": g.example.key.to_string(), "example_error": g.example.error,
+                "stages": g.stages,
+                "sources": g.sources.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let stuck: Vec<Value> = report
+        .stuck
+        .iter()
+        .map(|s| {
+            json!({
+                "kind": s.kind, "id": s.id, "what": s.what, "target": s.target,
+                "since": s.since, "age_s": s.age_s, "note": s.note,
+            })
+        })
+        .collect();
+    let h = &report.headline;
+    let t = &report.thresholds;
+    json!({
+        "window_s": report.window_s,
+        "crossed": !alerts.is_empty(),
+        "alerts": alerts,
+        "headline": {
+            "failures": h.failures, "finished": h.finished, "failure_rate": h.failure_rate,
+            "backlog": h.backlog, "oldest_pending_age_s": h.oldest_pending_age_s,
+            "stuck": h.stuck, "longest_stuck_s": h.longest_stuck_s,
+        },
+        "thresholds": {
+            "failure_rate": t.failure_rate, "backlog": t.backlog,
+            "stuck_after_s": t.stuck_after.as_secs_f64(),
+            "collecting_after_s": t.collecting_after.as_secs_f64(),
+        },
+        "sources": report.sources,
+        "groups": groups,
+        "stuck": stuck,
     })
 }
 
@@ -245,6 +360,47 @@ pub fn table(report: &Value) -> String {
                 text(&f["id"]),
                 text(&f["target"]),
                 text(&f["error"])
+            ));
+        }
+    }
+    if let Some(q) = report.get("queue") {
+        let extra = q["message"]
+            .as_str()
+            .or(q["target"].as_str())
+            .map(sanitize_line)
+            .unwrap_or_default();
+        out.push_str(&format!("queue     {:<8} {extra}\n", text(&q["status"])));
+    }
+    if let Some(t) = report.get("triage") {
+        let h = &t["headline"];
+        let rate = h["failure_rate"]
+            .as_f64()
+            .map(|r| format!("{:.1} %", r * 100.0))
+            .unwrap_or_else(|| "-".into());
+        out.push_str(&format!(
+            "triage    failure rate {rate} ({}/{}), backlog {}, stuck {}\n",
+            h["failures"], h["finished"], h["backlog"], h["stuck"]
+        ));
+        for a in t["alerts"].as_array().into_iter().flatten() {
+            out.push_str(&format!("  ALERT {}\n", text(&a["message"])));
+        }
+        for g in t["groups"].as_array().into_iter().flatten().take(10) {
+            out.push_str(&format!(
+                "  {:>5}  {}  (e.g. {})\n",
+                g["count"],
+                text(&g["signature"]),
+                text(&g["example_id"])
+            ));
+        }
+        for s in t["stuck"].as_array().into_iter().flatten().take(10) {
+            out.push_str(&format!(
+                "  stuck {}  {}  {}\n",
+                text(&s["id"]),
+                text(&s["what"]),
+                s["age_s"]
+                    .as_f64()
+                    .map(crate::text::fmt_duration)
+                    .unwrap_or_default()
             ));
         }
     }

@@ -1,5 +1,6 @@
 //! The open detail pane's data, fetched when it opens and kept fresh while it stays open.
 //! Only the latest request matters: opening another detail replaces the current one.
+//! A queue task's detail comes from the queue, with the pipeline's log lines about its MS.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,15 +8,28 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{DetailData, DetailKey, Msg};
+use crate::db::logtail::find_log_tail;
 use crate::db::{Db, DbError};
+use crate::queue::Queue;
 use crate::services::connection::DbSlot;
+use crate::services::queue::QueueSlot;
+use crate::snapshot::{JobDetail, JobKey, JobSource};
 
 /// Fetch one detail. Shared with the headless snapshot command.
 pub async fn fetch(
-    db: &Db,
+    db: Option<&Db>,
+    queue: Option<&Queue>,
     key: &DetailKey,
     log_dir: Option<&std::path::Path>,
 ) -> Result<DetailData, DbError> {
+    if let DetailKey::Job(job) = key
+        && job.source == JobSource::AbsurdTask
+    {
+        return task_detail(queue, job, log_dir)
+            .await
+            .map(|d| DetailData::Job(Box::new(d)));
+    }
+    let db = db.ok_or_else(|| DbError::Query("database not open".into()))?;
     Ok(match key {
         DetailKey::Job(job) => match db.job_detail(job, log_dir).await? {
             Some(d) => DetailData::Job(Box::new(d)),
@@ -27,8 +41,30 @@ pub async fn fetch(
     })
 }
 
+async fn task_detail(
+    queue: Option<&Queue>,
+    job: &JobKey,
+    log_dir: Option<&std::path::Path>,
+) -> Result<JobDetail, DbError> {
+    let queue = queue.ok_or_else(|| DbError::Query("the task queue is not reachable".into()))?;
+    let mut detail = queue
+        .task_detail(&job.id)
+        .await
+        .map_err(|e| DbError::Query(e.to_string()))?
+        .ok_or_else(|| DbError::Query(format!("task {job} no longer exists")))?;
+    if let (Some(dir), Some(target)) = (log_dir, detail.row.target.clone()) {
+        let dir = dir.to_path_buf();
+        detail.log_file = tokio::task::spawn_blocking(move || find_log_tail(&dir, &target))
+            .await
+            .ok()
+            .flatten();
+    }
+    Ok(detail)
+}
+
 pub fn spawn(
     db: DbSlot,
+    queue: QueueSlot,
     log_dir: Option<PathBuf>,
     refresh: watch::Receiver<Duration>,
     out: mpsc::UnboundedSender<Msg>,
@@ -36,32 +72,49 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::unbounded_channel::<Option<DetailKey>>();
     tokio::spawn(async move {
         let mut current: Option<DetailKey> = None;
+        // Whether the current key's pane has had data: a task's pane keeps it while the
+        // queue is away (its health says so) instead of turning into an error.
+        let mut shown = false;
         loop {
-            if let (Some(key), Some(conn)) = (&current, db.current()) {
-                let result = fetch(&conn, key, log_dir.as_deref())
-                    .await
-                    .map_err(|e| e.to_string());
-                // The operator may have moved on while we fetched; the app drops stale keys too.
-                if out
-                    .send(Msg::Detail {
-                        key: key.clone(),
-                        result,
-                    })
-                    .is_err()
-                {
-                    return;
+            if let Some(key) = &current {
+                let conn = db.current();
+                let q = queue.current();
+                let is_task = matches!(key, DetailKey::Job(j) if j.source == JobSource::AbsurdTask);
+                let queue_away = is_task && q.is_none() && shown;
+                if (conn.is_some() || is_task) && !queue_away {
+                    let result = fetch(conn.as_deref(), q.as_ref(), key, log_dir.as_deref())
+                        .await
+                        .map_err(|e| e.to_string());
+                    let keep_last = is_task && shown && result.is_err();
+                    shown |= result.is_ok();
+                    // The operator may have moved on while we fetched; the app drops stale
+                    // keys too.
+                    if !keep_last
+                        && out
+                            .send(Msg::Detail {
+                                key: key.clone(),
+                                result,
+                            })
+                            .is_err()
+                    {
+                        return;
+                    }
                 }
             }
             let every = *refresh.borrow();
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 next = rx.recv() => match next {
-                    Some(key) => current = key,
+                    Some(key) => {
+                        shown &= key == current;
+                        current = key;
+                    }
                     None => return,
                 },
             }
             // Coalesce a burst of requests (fast scrolling) into the newest one.
             while let Ok(key) = rx.try_recv() {
+                shown &= key == current;
                 current = key;
             }
         }

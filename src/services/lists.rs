@@ -10,9 +10,11 @@ use tokio::sync::{mpsc, watch};
 use crate::app::{Generation, ListData, Msg};
 use crate::db::{Db, DbError, Schema, SourceAggregate};
 use crate::query::ListQuery;
+use crate::queue::Queue;
 use crate::services::clock::now_unix;
 use crate::services::connection::DbSlot;
-use crate::snapshot::{SourceHealth, Tab};
+use crate::services::queue::{QueueSlot, merge_jobs, tasks_page};
+use crate::snapshot::{JobRow, Page, SourceHealth, Tab};
 
 /// A query slower than this many refresh intervals is abandoned and reported.
 const TIMEOUT_INTERVALS: u32 = 3;
@@ -39,16 +41,18 @@ pub struct ListCache {
     pub sources: SourceAggregate,
 }
 
-/// Fetch one page of `tab`. Shared by the pollers and the headless commands.
+/// Fetch one page of `tab`. Shared by the pollers and the headless commands. The Jobs tab
+/// merges the queue's tasks in when `queue` answers (its own health is the connector's).
 pub async fn fetch(
     db: &Db,
+    queue: Option<&Queue>,
     tab: Tab,
     query: &ListQuery,
     cache: &mut ListCache,
 ) -> Result<ListData, DbError> {
     Ok(match tab {
         Tab::Images => ListData::Images(db.images(query).await?),
-        Tab::Jobs => ListData::Jobs(db.jobs(query).await?),
+        Tab::Jobs => ListData::Jobs(jobs_page(db, queue, query).await?),
         Tab::Ms => ListData::Ms(db.ms_list(query).await?),
         Tab::Sources => {
             db.refresh_sources(&mut cache.sources).await?;
@@ -56,6 +60,29 @@ pub async fn fetch(
         }
         Tab::Pool => unreachable!("the Pool tab is fed by services::pools"),
     })
+}
+
+/// One page of the Jobs list: the database's jobs and, when the queue answers, its tasks.
+async fn jobs_page(
+    db: &Db,
+    queue: Option<&Queue>,
+    query: &ListQuery,
+) -> Result<Page<JobRow>, DbError> {
+    let Some(queue) = queue else {
+        return db.jobs(query).await;
+    };
+    let (db_page, tasks) = tokio::join!(db.jobs(query), tasks_page(queue, query));
+    let descending = query.sort.as_ref().is_none_or(|s| s.descending);
+    match (db_page, tasks) {
+        (Ok(jobs), Ok(tasks)) => Ok(merge_jobs(jobs, tasks, query.limit, descending)),
+        // No job tables in this database: the queue alone is the list.
+        (Err(e), Ok(tasks)) if e.is_missing() => Ok(tasks),
+        (Ok(jobs), Err(e)) => {
+            tracing::warn!("Jobs: queue tasks left out: {e}");
+            Ok(jobs)
+        }
+        (Err(e), _) => Err(e),
+    }
 }
 
 /// What a tab is missing although it lists fine (a fallback source, an absent job table, an
@@ -88,6 +115,7 @@ pub fn missing_note(schema: &Schema, tab: Tab) -> Option<String> {
 pub fn spawn(
     tab: Tab,
     mut db: DbSlot,
+    mut queue: QueueSlot,
     mut refresh: watch::Receiver<Duration>,
     out: mpsc::UnboundedSender<Msg>,
 ) -> ListHandle {
@@ -119,6 +147,7 @@ pub fn spawn(
                     let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
                     run_once(
                         conn,
+                        queue.current().as_ref(),
                         tab,
                         generation,
                         &query,
@@ -162,12 +191,14 @@ pub fn spawn(
                         break;
                     }
                     _ = db.changed() => break,
+                    // Tasks join or leave the Jobs list as the queue comes and goes.
+                    _ = queue.changed(), if tab == Tab::Jobs => break,
                     _ = refresh.changed() => break,
                     more = more_rx.recv() => {
                         let Some((generation, query)) = more else { return };
                         if let Some(conn) = db.current() {
                             let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
-                            run_once(&conn, tab, generation, &query, true, timeout, &mut cache, &mut health, &db, &out).await;
+                            run_once(&conn, queue.current().as_ref(), tab, generation, &query, true, timeout, &mut cache, &mut health, &db, &out).await;
                         }
                     }
                 }
@@ -183,6 +214,7 @@ pub fn spawn(
 #[allow(clippy::too_many_arguments)]
 async fn run_once(
     conn: &Db,
+    queue: Option<&Queue>,
     tab: Tab,
     generation: Generation,
     query: &ListQuery,
@@ -195,7 +227,7 @@ async fn run_once(
 ) {
     let started = Instant::now();
     health.last_attempt = Some(now_unix());
-    let result = tokio::time::timeout(timeout, fetch(conn, tab, query, cache)).await;
+    let result = tokio::time::timeout(timeout, fetch(conn, queue, tab, query, cache)).await;
     health.latency = Some(started.elapsed());
     match result {
         Ok(Ok(data)) => {

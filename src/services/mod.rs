@@ -7,6 +7,8 @@
 //! - `detail`: the open detail pane, kept fresh.
 //! - `fits`: FITS header requests, latest wins.
 //! - `pools`: samples every pool once a second into a bounded history, plus the SQLite file view.
+//! - `queue`: the PostgreSQL task queue (when configured): connector, health, Jobs merge.
+//! - `triage`: the triage report, kept fresh while the triage view is open.
 //! - `clock`: the one-second tick.
 
 pub mod clock;
@@ -15,6 +17,8 @@ pub mod detail;
 pub mod fits;
 pub mod lists;
 pub mod pools;
+pub mod queue;
+pub mod triage;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +40,10 @@ pub struct ServiceConfig {
     pub db_options: DbOptions,
     pub log_dir: Option<PathBuf>,
     pub refresh: Duration,
+    /// The task queue's URL; `None` runs without the queue, exactly as before.
+    pub queue_url: Option<String>,
+    pub queue_options: crate::queue::QueueOptions,
+    pub thresholds: crate::triage::Thresholds,
     pub pool_sources: Vec<crate::pool::sources::PoolSourceConfig>,
     pub alert_after: Duration,
 }
@@ -46,6 +54,7 @@ pub struct Services {
     detail: mpsc::UnboundedSender<Option<crate::app::DetailKey>>,
     fits: watch::Sender<Option<String>>,
     refresh: watch::Sender<Duration>,
+    triage: triage::TriageHandle,
     ack_alerts: mpsc::UnboundedSender<()>,
 }
 
@@ -65,19 +74,45 @@ impl Services {
             refresh_rx.clone(),
             out.clone(),
         );
+        let queue_configured = cfg.queue_url.is_some();
+        let queue = match cfg.queue_url.clone() {
+            Some(url) => queue::spawn(
+                url,
+                cfg.queue_options.clone(),
+                registry.clone(),
+                refresh_rx.clone(),
+                out.clone(),
+            ),
+            None => queue::QueueSlot::fixed(None),
+        };
         let lists = [Tab::Images, Tab::Sources, Tab::Jobs, Tab::Ms]
             .into_iter()
             .map(|tab| {
                 (
                     tab,
-                    lists::spawn(tab, db.clone(), refresh_rx.clone(), out.clone()),
+                    lists::spawn(
+                        tab,
+                        db.clone(),
+                        queue.clone(),
+                        refresh_rx.clone(),
+                        out.clone(),
+                    ),
                 )
             })
             .collect();
         let (fits_tx, fits_rx) = watch::channel(None);
         fits::spawn(fits_worker, fits_rx, out.clone());
+        let triage = triage::spawn(
+            db.clone(),
+            queue.clone(),
+            queue_configured,
+            cfg.thresholds,
+            refresh_rx.clone(),
+            out.clone(),
+        );
         let detail = detail::spawn(
             db.clone(),
+            queue,
             cfg.log_dir.clone(),
             refresh_rx.clone(),
             out.clone(),
@@ -97,6 +132,7 @@ impl Services {
             detail,
             fits: fits_tx,
             refresh: refresh_tx,
+            triage,
             ack_alerts,
         }
     }
@@ -136,6 +172,9 @@ impl Services {
             }
             Command::SetRefreshInterval(d) => {
                 let _ = self.refresh.send(d);
+            }
+            Command::Triage(window) => {
+                let _ = self.triage.send(window);
             }
             Command::AckAlerts => {
                 let _ = self.ack_alerts.send(());

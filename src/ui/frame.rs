@@ -12,7 +12,7 @@ use crate::snapshot::Tab;
 use crate::text::{fmt_duration, fmt_utc, sanitize_line};
 use crate::ui::columns::clip_left;
 use crate::ui::theme::Theme;
-use crate::ui::{footer, help, lists, panes, preview, status};
+use crate::ui::{footer, help, lists, panes, preview, status, triage};
 
 /// Below this the layout cannot show a useful table.
 pub const MIN_WIDTH: u16 = 50;
@@ -162,7 +162,7 @@ fn tab_bar_with(app: &App, counts: bool) -> Line<'static> {
             }
         };
         let label = format!(" {} {}{count} ", i + 1, tab.title());
-        let style = if tab == app.tab {
+        let style = if tab == app.tab && app.triage.is_none() {
             theme.active_tab()
         } else {
             theme.base()
@@ -173,6 +173,10 @@ fn tab_bar_with(app: &App, counts: bool) -> Line<'static> {
 }
 
 fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(view) = &app.triage {
+        triage::draw_triage(frame, area, app, view);
+        return;
+    }
     if app.tab == Tab::Pool {
         panes::draw_pool(frame, area, app);
         return;
@@ -198,7 +202,21 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     // The health of the sources comes first; filter and sort get what is left.
-    let left = status::status_line(app);
+    let mut left = status::status_line(app);
+    if app.cfg.queue_label.is_some() {
+        let theme = Theme::new(app.cfg.no_color);
+        left.spans.push(Span::styled(" │ ", theme.muted()));
+        left.spans.extend(status::health_spans(
+            "queue",
+            app.queue_health.as_ref(),
+            app.now,
+            theme,
+        ));
+    }
+    if app.follow_log && app.open_detail().is_some() {
+        let theme = Theme::new(app.cfg.no_color);
+        left.spans.push(Span::styled(" FOLLOW ", theme.badge()));
+    }
     let right = status::query_line(app);
     let free = area.width.saturating_sub(left.width() as u16 + 1);
     let right_width = (right.width() as u16).min(free);

@@ -12,6 +12,7 @@ pub mod pool;
 pub mod preview;
 pub mod status;
 pub mod theme;
+pub mod triage;
 
 use ratatui::Frame;
 

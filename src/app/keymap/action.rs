@@ -42,10 +42,15 @@ pub enum Action {
     PrevMatch,
     FilterApply,
     FilterCancel,
+    Triage,
+    TriageWindow,
+    OpenExample,
+    FollowLog,
+    ToggleIngest,
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 44] = [
         Action::Quit,
         Action::Help,
         Action::TabImages,
@@ -85,6 +90,11 @@ impl Action {
         Action::PrevMatch,
         Action::FilterApply,
         Action::FilterCancel,
+        Action::Triage,
+        Action::TriageWindow,
+        Action::OpenExample,
+        Action::FollowLog,
+        Action::ToggleIngest,
     ];
 
     /// The name used in the config file.
@@ -129,6 +139,11 @@ impl Action {
             Action::PrevMatch => "prev_match",
             Action::FilterApply => "filter_apply",
             Action::FilterCancel => "filter_cancel",
+            Action::Triage => "triage",
+            Action::TriageWindow => "triage_window",
+            Action::OpenExample => "open_example",
+            Action::FollowLog => "follow_log",
+            Action::ToggleIngest => "toggle_ingest",
         }
     }
 
@@ -154,10 +169,12 @@ pub enum Context {
     Pool,
     /// Typing a filter: only these bindings apply; other printable keys are text.
     FilterInput,
+    /// The triage view is open.
+    Triage,
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 8] = [
         Context::Global,
         Context::Move,
         Context::List,
@@ -165,6 +182,7 @@ impl Context {
         Context::Detail,
         Context::Pool,
         Context::FilterInput,
+        Context::Triage,
     ];
 
     pub fn title(self) -> &'static str {
@@ -176,6 +194,7 @@ impl Context {
             Context::Detail => "Detail pane",
             Context::Pool => "Pool tab",
             Context::FilterInput => "Typing a filter",
+            Context::Triage => "Triage view",
         }
     }
 
@@ -188,6 +207,7 @@ impl Context {
             Context::Jobs => &[Context::Jobs, Context::List, Context::Move, Context::Global],
             Context::Detail => &[Context::Detail, Context::Move, Context::Global],
             Context::Pool => &[Context::Pool, Context::Move, Context::Global],
+            Context::Triage => &[Context::Triage, Context::Move, Context::Global],
             // Typing must not quit or switch tabs: nothing global applies.
             Context::FilterInput => &[Context::FilterInput],
         }

@@ -125,6 +125,13 @@ impl Default for Keymap {
             ),
             b(A::Refresh, vec![k('r')], C::Global, "refresh now", None),
             b(
+                A::Triage,
+                vec![k('t')],
+                C::Global,
+                "triage: failures by error, stuck work",
+                Some("triage"),
+            ),
+            b(
                 A::AckAlerts,
                 vec![k('a')],
                 C::Global,
@@ -207,6 +214,13 @@ impl Default for Keymap {
                 Some("open"),
             ),
             b(
+                A::FollowLog,
+                vec![k('F')],
+                C::Detail,
+                "job: follow the log (stay at the end)",
+                Some("follow"),
+            ),
+            b(
                 A::NextSection,
                 vec![k(']')],
                 C::Detail,
@@ -254,6 +268,43 @@ impl Default for Keymap {
                 C::Detail,
                 "header: previous match",
                 None,
+            ),
+        ]);
+        bindings.extend([
+            b(
+                A::Open,
+                vec![code(KeyCode::Enter)],
+                C::Triage,
+                "show the group's jobs",
+                Some("jobs"),
+            ),
+            b(
+                A::OpenExample,
+                vec![k('e')],
+                C::Triage,
+                "open the group's example job",
+                Some("example"),
+            ),
+            b(
+                A::TriageWindow,
+                vec![k('w')],
+                C::Triage,
+                "window: 1 h, 6 h, 24 h, 7 d",
+                Some("window"),
+            ),
+            b(
+                A::ToggleIngest,
+                vec![k('i')],
+                C::Triage,
+                "ingestion groups / failure groups",
+                Some("ingest"),
+            ),
+            b(
+                A::Back,
+                vec![code(KeyCode::Esc)],
+                C::Triage,
+                "close the triage view",
+                Some("close"),
             ),
         ]);
         bindings.extend([
