@@ -115,7 +115,11 @@ impl<R: Keyed + Clone> ListState<R> {
 
     /// A refreshed first page replaces the head; rows appended earlier stay after it (minus
     /// duplicates) so the operator does not lose what they scrolled to.
+    ///
+    /// A selection on the first row follows the head, like `tail -f`: an operator watching the
+    /// newest rows keeps seeing the newest, while one who moved down keeps their row.
     pub fn replace_head(&mut self, page: Page<R>) {
+        let follow_head = self.selected == 0;
         let had_tail = self.rows.len() > self.head_len;
         let head_keys: HashSet<R::Key> = page.rows.iter().map(Keyed::key).collect();
         let tail: Vec<R> = self
@@ -132,6 +136,9 @@ impl<R: Keyed + Clone> ListState<R> {
         }
         self.total = page.total;
         self.loaded = true;
+        if follow_head {
+            self.selected_key = self.rows.first().map(Keyed::key);
+        }
         self.reselect();
     }
 

@@ -242,7 +242,8 @@ fn text(s: &str, style: Style) -> CellText {
 fn opt_text(s: Option<&str>, style: Style) -> CellText {
     match s {
         Some(s) if !s.is_empty() => text(s, style),
-        _ => ("-".into(), style),
+        // An absent value is not an error (or a warning): a plain dash.
+        _ => ("-".into(), Style::default()),
     }
 }
 
@@ -430,6 +431,19 @@ pub fn job_status_text(status: JobStatus, raw: &str) -> String {
     }
 }
 
+/// How long a job ran or has been running. An `ms_state` row records only when it entered
+/// its current state, so a finished one has no run time to show (start = end = transition).
+fn job_duration(row: &JobRow, now: f64) -> Option<f64> {
+    let finished_state_row = row.key.source == crate::snapshot::JobSource::MsState
+        && row.finished_at.is_some()
+        && row.finished_at == row.started_at;
+    if finished_state_row {
+        None
+    } else {
+        row.duration(now)
+    }
+}
+
 pub fn job_cells(row: &JobRow, now: f64, theme: Theme) -> Vec<CellText> {
     let attempts = match (row.attempts, row.max_attempts) {
         (Some(a), Some(m)) => format!("{a}/{m}"),
@@ -448,7 +462,7 @@ pub fn job_cells(row: &JobRow, now: f64, theme: Theme) -> Vec<CellText> {
         opt_text(row.target.as_deref().map(ms_name), theme.base()),
         time_cell(row.created_at, theme),
         (
-            row.duration(now)
+            job_duration(row, now)
                 .map(fmt_duration)
                 .unwrap_or_else(|| "-".into()),
             theme.base(),
