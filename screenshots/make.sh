@@ -34,7 +34,14 @@ for i in "${!tabs[@]}"; do
   name=${tabs[$i]}
   tmux -L "$sock" send-keys -t shots "$((i + 1))"
   sleep 3
-  if [ "$name" = pool ]; then sleep 20; fi   # a minute of history makes a better chart
+  if [ "$name" = pool ]; then
+    # Select the simulated backend's pool and wait for one of its bursts to saturate it.
+    tmux -L "$sock" send-keys -t shots j
+    for _ in $(seq 1 300); do
+      tmux -L "$sock" capture-pane -p -t shots | grep -q "SATURATED since" && break
+      sleep 0.5
+    done
+  fi
   tmux -L "$sock" capture-pane -e -p -t shots > "$work/$name.ansi"
   {
     echo '<!doctype html><html><head><meta charset="utf-8"><style>'

@@ -5,7 +5,7 @@
 //!   away and comes back), with backoff.
 //! - `lists`: one poller per list tab; `fetch` is shared with the headless commands.
 //! - `detail`: the open detail pane, kept fresh.
-//! - `fits`: FITS header requests, latest wins.
+//! - `fits`: FITS header requests, newest first, bounded.
 //! - `pools`: samples every pool once a second into a bounded history, plus the SQLite file view.
 //! - `queue`: the PostgreSQL task queue (when configured): connector, health, Jobs merge.
 //! - `triage`: the triage report, kept fresh while the triage view is open.
@@ -52,7 +52,7 @@ pub struct ServiceConfig {
 pub struct Services {
     lists: Vec<(Tab, lists::ListHandle)>,
     detail: mpsc::UnboundedSender<Option<crate::app::DetailKey>>,
-    fits: watch::Sender<Option<String>>,
+    fits: mpsc::UnboundedSender<String>,
     refresh: watch::Sender<Duration>,
     triage: triage::TriageHandle,
     ack_alerts: mpsc::UnboundedSender<()>,
@@ -100,7 +100,7 @@ impl Services {
                 )
             })
             .collect();
-        let (fits_tx, fits_rx) = watch::channel(None);
+        let (fits_tx, fits_rx) = mpsc::unbounded_channel();
         fits::spawn(fits_worker, fits_rx, out.clone());
         let triage = triage::spawn(
             db.clone(),
@@ -160,7 +160,7 @@ impl Services {
             }
             Command::OpenDetail(key) => {
                 if let crate::app::DetailKey::Image { path, .. } = &key {
-                    let _ = self.fits.send(Some(path.clone()));
+                    let _ = self.fits.send(path.clone());
                 }
                 let _ = self.detail.send(Some(key));
             }
@@ -168,7 +168,7 @@ impl Services {
                 let _ = self.detail.send(None);
             }
             Command::ReadFitsHeader { path } => {
-                let _ = self.fits.send(Some(path));
+                let _ = self.fits.send(path);
             }
             Command::SetRefreshInterval(d) => {
                 let _ = self.refresh.send(d);
