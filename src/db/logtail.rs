@@ -66,7 +66,8 @@ pub fn find_log_tail(log_dir: &Path, ms_path: &str) -> Option<LogTail> {
     })
 }
 
-/// A JSON log line whose `ms_path` is the MS or whose `group_id` is its group.
+/// A JSON log line whose `ms_path` is the MS or whose `group_id` is its group; failing JSON
+/// (older or third-party logs in plain text), a line that names the whole MS path.
 pub fn line_is_about(line: &str, ms_path: &str, group: Option<&str>) -> bool {
     // Cheap test first: most lines are about other observations.
     let needle = group.unwrap_or(ms_path);
@@ -74,7 +75,7 @@ pub fn line_is_about(line: &str, ms_path: &str, group: Option<&str>) -> bool {
         return false;
     }
     let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(line) else {
-        return false;
+        return line.contains(ms_path);
     };
     let field = |k: &str| obj.get(k).and_then(|v| v.as_str());
     field("ms_path") == Some(ms_path) || (group.is_some() && field("group_id") == group)
@@ -147,6 +148,11 @@ mod tests {
             g
         ));
         assert!(!line_is_about("plain text 2025-10-21T14:23:19", ms, g));
+        assert!(line_is_about(
+            &format!("2025-10-21 14:30:02 ERROR imaging of {ms} failed: MemoryError"),
+            ms,
+            g
+        ));
     }
 
     #[test]

@@ -192,21 +192,6 @@ pub fn job_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Li
         let logs: Vec<String> = d.logs.iter().flat_map(|l| sanitize_block(l)).collect();
         body(&logs, &mut lines);
     }
-    if let Some(tail) = &d.log_file {
-        lines.push(heading("Log file", width, theme));
-        lines.extend(wrapped_lines(
-            &sanitize_line(&tail.path),
-            width,
-            0,
-            theme.label(),
-        ));
-        let formatted: Vec<String> = tail
-            .lines
-            .iter()
-            .flat_map(|l| sanitize_block(&format_log_line(l)))
-            .collect();
-        body(&formatted, &mut lines);
-    }
     lines.append(&mut error);
     for (title, text) in [
         ("Params", &d.params_pretty),
@@ -228,6 +213,22 @@ pub fn job_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Li
                 ratatui::style::Style::default(),
             ));
         }
+    }
+    // Last, so follow mode (which keeps the pane at its end) tails the growing log file.
+    if let Some(tail) = &d.log_file {
+        lines.push(heading("Log file", width, theme));
+        lines.extend(wrapped_lines(
+            &sanitize_line(&tail.path),
+            width,
+            0,
+            theme.label(),
+        ));
+        let formatted: Vec<String> = tail
+            .lines
+            .iter()
+            .flat_map(|l| sanitize_block(&format_log_line(l)))
+            .collect();
+        body(&formatted, &mut lines);
     }
     lines
 }
