@@ -128,7 +128,18 @@ async fn a_sources_light_curve_is_drawn() {
 async fn help_is_generated_from_the_keymap() {
     let paths = fixture("help").await;
     let frames = screens(&paths, "help", "?").await;
-    assert!(frames[1].contains("failed"), "{}", frames[1]);
+    assert!(
+        frames[0].contains("acknowledge pool saturati"),
+        "{}",
+        frames[0]
+    );
+    // On the Jobs tab the help adds the keys that only apply there.
+    let jobs = screens(&paths, "help_jobs", "3?").await;
+    assert!(
+        jobs[0].contains("failed") && !frames[0].contains("failed"),
+        "{}",
+        jobs[0]
+    );
 }
 
 #[tokio::test]

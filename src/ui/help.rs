@@ -12,13 +12,18 @@ use crate::ui::theme::Theme;
 
 const KEYS_WIDTH: usize = 10;
 
-/// Help lines: a heading per context, then `keys  what they do`. A context with a single
-/// binding gets no heading (its help names it), which keeps the help on one 80x24 screen.
+/// Help lines for what the operator is looking at (the contexts that apply where `?` was
+/// pressed, most specific first): a heading per context, then `keys  what they do`. Keys of
+/// other views are listed by `?` in those views, which keeps the text whole on 80x24.
 pub fn help_lines(app: &App, column_width: u16) -> Vec<Line<'static>> {
     let theme = Theme::new(app.cfg.no_color);
     let help_width = usize::from(column_width).saturating_sub(KEYS_WIDTH + 1);
     let mut lines = Vec::new();
-    for (context, rows) in app.keymap().help() {
+    let chain = app.context().chain();
+    let mut sections = app.keymap().help();
+    sections.retain(|(context, _)| chain.contains(context));
+    sections.sort_by_key(|(context, _)| chain.iter().position(|c| c == context));
+    for (context, rows) in sections {
         if rows.len() > 1 {
             lines.push(Line::from(Span::styled(
                 context.title().to_string(),
@@ -52,7 +57,7 @@ pub fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(" keys — any key closes ", theme.title()));
+        .title(Span::styled(" keys here — any key closes ", theme.title()));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     if inner.width == 0 || inner.height == 0 {
