@@ -266,7 +266,8 @@ mod tests {
         for _ in 0..200 {
             let burst = plan_burst(&plan, &mut rng, MAX_LIVE_CLIENTS);
             assert!((8..=12).contains(&burst.len()), "{} clients", burst.len());
-            assert!(burst.len() > crate::demo::pgbouncer::DEMO_POOL_SIZE as usize * 2);
+            // At least twice the pool: half of the clients queue.
+            assert!(burst.len() >= crate::demo::pgbouncer::DEMO_POOL_SIZE as usize * 2);
             for hold in burst {
                 assert!(hold >= Duration::from_secs(1) && hold <= Duration::from_secs(4));
             }
