@@ -120,13 +120,15 @@ async fn a_burst_through_the_demo_pooler_saturates_it_and_everything_stops_with_
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let load = tokio::spawn(run_load(bouncer.url_for(QUEUE_DB), quick_plan(), stop_rx));
-    let sampler = PoolSampler::from_config(&bouncer.pool_sources(&server_url, API_APP))
-        .expect("the demo's sources are valid");
-    let mut rows = sampler.subscribe();
+    // One sampler per source, so each one's queries can be counted apart.
+    let sources = bouncer.pool_sources(&server_url, API_APP);
+    let console = PoolSampler::from_config(&sources[..1]).expect("a valid pgbouncer source");
+    let activity = PoolSampler::from_config(&sources[1..]).expect("a valid postgres source");
+    let (mut console_rows, mut activity_rows) = (console.subscribe(), activity.subscribe());
 
     let pool = format!("{QUEUE_DB}/postgres");
     let started = Instant::now();
-    let saturated = wait_for_row(&mut rows, "the pooler saturated", |r| {
+    let saturated = wait_for_row(&mut console_rows, "the pooler saturated", |r| {
         r.source == "demo-pgbouncer" && r.name == pool && r.is_saturated()
     })
     .await;
@@ -140,9 +142,11 @@ async fn a_burst_through_the_demo_pooler_saturates_it_and_everything_stops_with_
     );
     assert!(saturated.waiting > 0 && saturated.stale.is_none());
 
-    let api = wait_for_row(&mut rows, "the API's server connections in use", |r| {
-        r.source == "demo-postgres" && r.name == API_APP && r.in_use > 0
-    })
+    let api = wait_for_row(
+        &mut activity_rows,
+        "the API's server connections in use",
+        |r| r.source == "demo-postgres" && r.name == API_APP && r.in_use > 0,
+    )
     .await;
     println!("contimg-api on the server: {api:?}");
     assert_eq!(
@@ -155,14 +159,17 @@ async fn a_burst_through_the_demo_pooler_saturates_it_and_everything_stops_with_
     );
 
     // Not asserted: what the monitor's two sources cost the servers, at the demo's intervals.
-    let (before, since) = (sampler.queries_sent(), Instant::now());
+    let before = (console.queries_sent(), activity.queries_sent());
+    let since = Instant::now();
     tokio::time::sleep(RATE_OVER).await;
-    let queries = sampler.queries_sent() - before;
+    let seconds = since.elapsed().as_secs_f64();
+    let rate =
+        |sampler: &PoolSampler, before: u64| (sampler.queries_sent() - before) as f64 / seconds;
     println!(
-        "MEASURED: the monitor's pool sources sent {queries} queries in {:.1} s = {:.2} queries/s \
-         (pgbouncer console 1 s + pg_stat_activity 2 s)",
-        since.elapsed().as_secs_f64(),
-        queries as f64 / since.elapsed().as_secs_f64()
+        "MEASURED over {seconds:.1} s: {:.2} queries/s to PostgreSQL (pg_stat_activity every \
+         2 s), {:.2} queries/s to the pgbouncer console (SHOW POOLS/DATABASES/STATS every 1 s)",
+        rate(&activity, before.1),
+        rate(&console, before.0),
     );
 
     stop_tx.send(true).expect("the load listens");
@@ -175,7 +182,7 @@ async fn a_burst_through_the_demo_pooler_saturates_it_and_everything_stops_with_
         report.reads > 0 && report.bursts > 0 && report.held > 0,
         "{report:?}"
     );
-    drop(sampler);
+    drop((console, activity));
     tokio::task::spawn_blocking(move || {
         drop(bouncer);
         drop(server);
