@@ -81,6 +81,16 @@ impl DemoPgbouncer {
         let Some(bin) = find_binary() else {
             return Ok(None);
         };
+        DemoPgbouncer::start_binary(&bin, root, pg_port, settings).map(Some)
+    }
+
+    /// Start `bin` as the pooler (see [`DemoPgbouncer::start`]).
+    pub fn start_binary(
+        bin: &Path,
+        root: &Path,
+        pg_port: u16,
+        settings: PoolerSettings,
+    ) -> Result<DemoPgbouncer, DemoPgbouncerError> {
         let run_as = service_ids()?;
         prepare_dir(root, run_as)?;
         let mut last_log = String::new();
@@ -97,7 +107,7 @@ impl DemoPgbouncer {
             write("pgbouncer.ini", config_text(root, port, pg_port, settings))?;
             // Trust authentication still wants the user listed.
             write("userlist.txt", "\"postgres\" \"\"\n".to_string())?;
-            let mut command = Command::new(&bin);
+            let mut command = Command::new(bin);
             command
                 .arg(root.join("pgbouncer.ini"))
                 .current_dir(root)
@@ -110,16 +120,16 @@ impl DemoPgbouncer {
             let mut child = command
                 .spawn()
                 .map_err(|source| DemoPgbouncerError::Spawn {
-                    program: bin.clone(),
+                    program: bin.to_path_buf(),
                     source,
                 })?;
             if wait_until_listening(port, &mut child) {
-                return Ok(Some(DemoPgbouncer {
+                return Ok(DemoPgbouncer {
                     root: root.to_path_buf(),
                     port,
                     settings,
                     child,
-                }));
+                });
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -277,7 +287,12 @@ pub fn find_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
-    dirs.into_iter()
+    find_binary_in(&dirs)
+}
+
+/// The first `pgbouncer` file in `dirs`.
+pub fn find_binary_in(dirs: &[PathBuf]) -> Option<PathBuf> {
+    dirs.iter()
         .map(|d| d.join("pgbouncer"))
         .find(|p| p.is_file())
 }
@@ -340,5 +355,40 @@ mod tests {
         assert_eq!(sources[1].kind, SourceKind::Postgres);
         assert_eq!(sources[1].max_per_app.get("contimg-api"), Some(&4));
         assert!(sources[1].url.ends_with(":5433/dsa110_absurd"));
+    }
+
+    #[test]
+    fn without_pgbouncer_installed_there_is_nothing_to_start() {
+        assert_eq!(find_binary_in(&[]), None);
+        let empty = std::env::temp_dir().join(format!("contimg-no-pgb-{}", std::process::id()));
+        assert_eq!(find_binary_in(&[empty]), None);
+    }
+
+    #[test]
+    fn a_pooler_that_will_not_start_is_an_error_with_its_last_words_and_leaves_no_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::temp_dir().join(format!("contimg-bad-pgb-{}", std::process::id()));
+        std::fs::create_dir_all(&base).expect("temporary directory");
+        // Reachable by the unprivileged user too, when the tests run as root.
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let fake = base.join("pgbouncer");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho 'FATAL cannot load config' > pgbouncer.log\nexit 1\n",
+        )
+        .expect("write the fake");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert_eq!(
+            find_binary_in(std::slice::from_ref(&base)),
+            Some(fake.clone())
+        );
+
+        let root = base.join("root");
+        let result = DemoPgbouncer::start_binary(&fake, &root, 5432, PoolerSettings::default());
+        let message = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("did not start"), "{message}");
+        assert!(message.contains("FATAL cannot load config"), "{message}");
+        assert!(!root.exists(), "nothing left behind");
+        let _ = std::fs::remove_dir_all(&base);
     }
 }
