@@ -169,6 +169,14 @@ async fn run_demo(
     } else {
         None
     };
+    // pgbouncer in front of the demo's server, with a backend's load through it: the Pool
+    // tab then shows a pooler's queue for real, from its console and from pg_stat_activity.
+    let pooler = match &postgres {
+        Some((server, _)) => {
+            start_demo_pooler(&options.dir, &server.url(), &mut config, stop_rx.clone()).await
+        }
+        None => None,
+    };
     // The simulated backend's pool lives in its own registry, published on a loopback
     // Prometheus endpoint in OpenTelemetry's names; the monitor scrapes it like a real service.
     let backend = PoolRegistry::default();
@@ -189,6 +197,10 @@ async fn run_demo(
     let simulator = tokio::spawn(crate::demo::run_simulator(paths, backend, stop_rx));
     let result = run_tui(config, PoolRegistry::default()).await;
     let _ = stop_tx.send(true);
+    if let Some((bouncer, load)) = pooler {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), load).await;
+        let _ = tokio::task::spawn_blocking(move || drop(bouncer)).await;
+    }
     if let Some((server, feed)) = postgres {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), feed).await;
         // Stopping waits for pg_ctl: off the async threads.
@@ -200,6 +212,58 @@ async fn run_demo(
         _ => {}
     }
     result.map(|_| ExitCode::SUCCESS)
+}
+
+/// pgbouncer in front of the demo's PostgreSQL (`server_url`), the load through it, and the
+/// two pool sources that watch it pushed into `config`. `None`, after a clear message, when
+/// pgbouncer is not installed or will not start: the demo goes on without it.
+async fn start_demo_pooler(
+    demo_dir: &std::path::Path,
+    server_url: &str,
+    config: &mut Config,
+    stop: watch::Receiver<bool>,
+) -> Option<(
+    crate::demo::pgbouncer::DemoPgbouncer,
+    tokio::task::JoinHandle<crate::demo::pg_load::LoadReport>,
+)> {
+    use crate::demo::pg_load::{LoadPlan, run_load};
+    use crate::demo::pgbouncer::{DemoPgbouncer, PoolerSettings, demo_root};
+    let pg_port = server_url
+        .parse::<sqlx::postgres::PgConnectOptions>()
+        .ok()?
+        .get_port();
+    let root = demo_root(demo_dir);
+    eprintln!("contimg-monitor: starting pgbouncer in front of the demo's PostgreSQL …");
+    let started = tokio::task::spawn_blocking(move || {
+        DemoPgbouncer::start(&root, pg_port, PoolerSettings::default())
+    })
+    .await;
+    let bouncer = match started {
+        Ok(Ok(Some(bouncer))) => bouncer,
+        Ok(Ok(None)) => {
+            eprintln!(
+                "contimg-monitor: no pgbouncer binary found (Debian: apt install pgbouncer); \
+                 the demo runs without the pooler"
+            );
+            return None;
+        }
+        Ok(Err(e)) => {
+            eprintln!("contimg-monitor: pgbouncer did not start: {e}; running without it");
+            return None;
+        }
+        Err(e) => {
+            eprintln!("contimg-monitor: pgbouncer did not start: {e}");
+            return None;
+        }
+    };
+    let plan = LoadPlan::demo();
+    config
+        .pools
+        .sources
+        .extend(bouncer.pool_sources(server_url, &plan.app));
+    let url = bouncer.url_for(crate::demo::postgres::QUEUE_DB);
+    let load = tokio::spawn(run_load(url, plan, stop));
+    Some((bouncer, load))
 }
 
 /// The demo's own queue: a PostgreSQL server (loopback, free port), the `absurd` schema, a

@@ -18,6 +18,8 @@ pub mod fixture;
 pub mod logs;
 pub mod metrics;
 pub mod names;
+pub mod pg_load;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod queue_feed;
 pub mod rows;
