@@ -24,7 +24,9 @@ pub async fn seed_history(url: &str, now: f64) -> anyhow::Result<()> {
 
 /// Keep feeding the queue until `shutdown` says stop.
 pub async fn run_feed(url: String, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut conn = PgConnection::connect(&url).await?;
+    // Named like a pipeline worker, so its session has a row of its own in the Pool tab.
+    let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+    let mut conn = PgConnection::connect_with(&options.application_name("contimg-worker")).await?;
     let mut tick: u64 = 0;
     loop {
         tokio::select! {
