@@ -267,7 +267,8 @@ fn prepare_dir(root: &Path, run_as: Option<(u32, u32)>) -> Result<(), DemoPgboun
     Ok(())
 }
 
-fn wait_until_listening(port: u16, child: &mut Child) -> bool {
+/// Whether `child` accepts connections on loopback `port` before giving up (or dying).
+pub fn wait_until_listening(port: u16, child: &mut Child) -> bool {
     let deadline = Instant::now() + READY_WITHIN;
     while Instant::now() < deadline {
         if child.try_wait().ok().flatten().is_some() {

@@ -201,7 +201,7 @@ fn run_checked(cmd: &mut Command) -> Result<Output, DemoPgError> {
 /// The newest `/usr/lib/postgresql/N/bin`, else the directory of `pg_ctl` on PATH.
 pub fn find_bin_dir() -> Option<PathBuf> {
     let has_tools = |dir: &Path| {
-        ["initdb", "pg_ctl", "postgres", "createdb"]
+        ["initdb", "pg_ctl", "postgres", "createdb", "dropdb"]
             .iter()
             .all(|t| dir.join(t).is_file())
     };

@@ -4,11 +4,11 @@
 //! when `CONTIMG_REQUIRE_POSTGRES=1` (CI) says the servers must be there. pgbouncer will
 //! not run as root: under root it runs as the same unprivileged user as PostgreSQL.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::postgres::PgServer;
 
@@ -38,7 +38,7 @@ impl Pgbouncer {
     /// Start pgbouncer in front of `server` (all its databases, user `postgres`, trust auth;
     /// `postgres` is also the admin). `None`, after a loud message, when it is not installed.
     pub fn start(server: &PgServer, settings: PoolerSettings) -> Option<Pgbouncer> {
-        let Some(bin) = find_binary() else {
+        let Some(bin) = contimg_monitor::demo::pgbouncer::find_binary() else {
             if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
                 panic!("{SKIP_MESSAGE} ({REQUIRE_ENV}=1 requires it)");
             }
@@ -71,7 +71,7 @@ impl Pgbouncer {
                 command.uid(uid).gid(gid);
             }
             let mut child = command.spawn().expect("run pgbouncer");
-            if wait_until_listening(port, &mut child) {
+            if contimg_monitor::demo::pgbouncer::wait_until_listening(port, &mut child) {
                 return Some(Pgbouncer { root, port, child });
             }
             let _ = child.kill();
@@ -136,30 +136,6 @@ fn write_config(root: &Path, port: u16, pg_port: u16, settings: PoolerSettings) 
     std::fs::write(root.join("pgbouncer.ini"), ini).expect("write pgbouncer.ini");
     // trust still needs the user listed.
     std::fs::write(root.join("userlist.txt"), "\"postgres\" \"\"\n").expect("write userlist");
-}
-
-fn wait_until_listening(port: u16, child: &mut Child) -> bool {
-    let deadline = Instant::now() + READY_WITHIN;
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            return false;
-        }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn find_binary() -> Option<PathBuf> {
-    let mut dirs = vec![PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")];
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    dirs.into_iter()
-        .map(|d| d.join("pgbouncer"))
-        .find(|p| p.is_file())
 }
 
 /// The uid/gid to run as when we are root (pgbouncer refuses root), else `None`.

@@ -273,34 +273,9 @@ fn run_checked(cmd: &mut Command) -> Output {
     out
 }
 
-/// The newest `/usr/lib/postgresql/N/bin`, else the directory of `pg_ctl` on PATH.
+/// The same PostgreSQL binaries the demo uses.
 fn find_bin_dir() -> Option<PathBuf> {
-    let has_tools = |dir: &Path| {
-        ["initdb", "pg_ctl", "postgres", "createdb", "dropdb"]
-            .iter()
-            .all(|t| dir.join(t).is_file())
-    };
-    let mut versioned: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            Some((version, entry.path().join("bin")))
-        })
-        .filter(|(_, bin)| has_tools(bin))
-        .collect();
-    versioned.sort();
-    if let Some((_, bin)) = versioned.pop() {
-        return Some(bin);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("pg_ctl"))
-        .filter(|p| p.is_file())
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .filter_map(|p| p.parent().map(Path::to_path_buf))
-        .find(|dir| has_tools(dir))
+    contimg_monitor::demo::postgres::find_bin_dir()
 }
 
 /// PostgreSQL refuses to run as root: pick (or create) a user to run it as.
