@@ -579,3 +579,56 @@ fn a_new_sort_asked_for_while_frozen_shows_its_first_page_at_once() {
     assert_eq!(app.ms.rows.len(), 2, "its refreshes are held");
     assert!(app.frozen.is_some());
 }
+
+fn alert_snapshot(since: f64, ended_at: Option<f64>) -> Msg {
+    use contimg_monitor::pool::sources::{PoolKey, SaturationAlert};
+    use contimg_monitor::snapshot::PoolSnapshot;
+    Msg::Pool(Box::new(PoolSnapshot {
+        alerts: vec![SaturationAlert {
+            pool: PoolKey::new("pgbouncer", "dsa110_absurd/postgres"),
+            since,
+            ended_at,
+            peak_waiting: 7,
+        }],
+        ..Default::default()
+    }))
+}
+
+#[test]
+fn a_saturation_alert_rings_once_stays_until_acknowledged_and_survives_a_freeze() {
+    let (mut app, _) = App::new(
+        AppConfig {
+            bell: true,
+            ..AppConfig::default()
+        },
+        NOW,
+    );
+    app.update(key('p')); // frozen: alerts must still arrive
+    let first = app.update(alert_snapshot(NOW - 40.0, None));
+    assert_eq!(first, vec![Command::Bell], "a new alert rings the bell");
+    let again = app.update(alert_snapshot(NOW - 40.0, Some(NOW - 5.0)));
+    assert!(again.is_empty(), "the same alert does not ring twice");
+    assert_eq!(app.alerts.len(), 1, "an ended episode stays listed");
+    let line: String = contimg_monitor::ui::status::status_line(&app)
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+    assert!(
+        line.contains("POOL SATURATED") && line.contains("last ended"),
+        "{line}"
+    );
+    assert_eq!(app.update(key('a')), vec![Command::AckAlerts]);
+    assert!(app.alerts.is_empty());
+    assert!(
+        app.update(key('a')).is_empty(),
+        "nothing left to acknowledge"
+    );
+}
+
+#[test]
+fn without_the_bell_an_alert_is_only_shown() {
+    let (mut app, _) = new_app();
+    assert!(app.update(alert_snapshot(NOW - 40.0, None)).is_empty());
+    assert_eq!(app.alerts.len(), 1);
+}

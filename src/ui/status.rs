@@ -67,9 +67,11 @@ pub fn alert_spans(app: &App, theme: Theme) -> Vec<Span<'static>> {
             .unwrap_or_default()
             .to_string()
     };
+    // One alert covers every episode of a pool until acknowledged: say when it began and
+    // whether the pool is saturated right now.
     let state = match alert.ended_at {
-        Some(end) => format!("ended {}", clock(end)),
-        None => format!("for {}", fmt_duration((app.now - alert.since).max(0.0))),
+        Some(end) => format!("last ended {}", clock(end)),
+        None => "saturated now".to_string(),
     };
     let more = match app.alerts.len() {
         1 => String::new(),
@@ -83,7 +85,7 @@ pub fn alert_spans(app: &App, theme: Theme) -> Vec<Span<'static>> {
         Span::styled(" POOL SATURATED ", theme.stale_badge()),
         Span::styled(
             format!(
-                " {}/{} since {} ({state}, peak {} waiting){more} — {ack}: ack │ ",
+                " {}/{} first at {} ({state}, peak {} waiting){more} — {ack}: ack │ ",
                 sanitize_line(&alert.pool.source),
                 sanitize_line(&alert.pool.name),
                 clock(alert.since),
