@@ -11,20 +11,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 /// The pipeline schema, exactly as the migrations file has it.
 const PIPELINE_SQL: &str = include_str!("../../migrations/sqlite/0001_pipeline.sql");
 
-/// Every table the facts page lists, so tests can check none is missing.
-pub const PIPELINE_TABLES: &[&str] = &[
-    "ms_index",
-    "images",
-    "photometry",
-    "sources",
-    "variability_stats",
-    "jobs",
-    "batch_jobs",
-    "batch_job_items",
-    "ms_state",
-    "caltables",
-    "calibration_applied",
-];
+/// Every table the facts page lists (the same list the monitor's summary reads), so tests can
+/// check none is missing.
+pub const PIPELINE_TABLES: &[&str] = &crate::db::summary::TABLES;
 
 /// The pipeline's busy timeout: writers wait this long for the lock before `database is locked`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
