@@ -87,10 +87,17 @@ pub(crate) fn source_sql(source: JobSource, s: &Schema) -> Option<SourceSql> {
         JobSource::MsState if s.has_table("ms_state") => {
             let state = s.col("ms_state", "", "current_state");
             let transition = s.col("ms_state", "", "transition_time");
-            let finished = if state == "NULL" || transition == "NULL" {
-                "NULL".to_string()
+            // The state machine records only when it entered its current state: that is the
+            // start of work in progress, and the end of a finished MS — whose start is unknown
+            // (reporting both as the transition would claim a run time of zero).
+            let (started, finished) = if state == "NULL" || transition == "NULL" {
+                (transition.clone(), "NULL".to_string())
             } else {
-                format!("CASE WHEN {state} IN ('done','failed','error') THEN {transition} END")
+                let terminal = format!("{state} IN ('done','failed','error')");
+                (
+                    format!("CASE WHEN {terminal} THEN NULL ELSE {transition} END"),
+                    format!("CASE WHEN {terminal} THEN {transition} END"),
+                )
             };
             let key = s.col("ms_state", "", "ms_path");
             let max = MS_STATE_MAX_RETRIES.to_string();
@@ -100,7 +107,7 @@ pub(crate) fn source_sql(source: JobSource, s: &Schema) -> Option<SourceSql> {
                 (&state, "raw_status"),
                 (&key, "target"),
                 (&s.col("ms_state", "", "created_at"), "created_at"),
-                (&transition, "started_at"),
+                (&started, "started_at"),
                 (&finished, "finished_at"),
                 (&s.col("ms_state", "", "retry_count"), "attempts"),
                 (&max, "max_attempts"),

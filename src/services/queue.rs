@@ -168,7 +168,8 @@ pub fn spawn(
 pub fn order_time(row: &JobRow) -> Option<f64> {
     match row.key.source {
         JobSource::Jobs | JobSource::AbsurdTask => row.created_at,
-        JobSource::MsState => row.started_at.or(row.created_at),
+        // The transition time: the start of work in progress, the end of a finished MS.
+        JobSource::MsState => row.started_at.or(row.finished_at).or(row.created_at),
         JobSource::BatchItem => row.started_at.or(row.finished_at).or(row.created_at),
     }
 }

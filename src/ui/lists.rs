@@ -431,19 +431,6 @@ pub fn job_status_text(status: JobStatus, raw: &str) -> String {
     }
 }
 
-/// How long a job ran or has been running. An `ms_state` row records only when it entered
-/// its current state, so a finished one has no run time to show (start = end = transition).
-fn job_duration(row: &JobRow, now: f64) -> Option<f64> {
-    let finished_state_row = row.key.source == crate::snapshot::JobSource::MsState
-        && row.finished_at.is_some()
-        && row.finished_at == row.started_at;
-    if finished_state_row {
-        None
-    } else {
-        row.duration(now)
-    }
-}
-
 pub fn job_cells(row: &JobRow, now: f64, theme: Theme) -> Vec<CellText> {
     let attempts = match (row.attempts, row.max_attempts) {
         (Some(a), Some(m)) => format!("{a}/{m}"),
@@ -462,7 +449,7 @@ pub fn job_cells(row: &JobRow, now: f64, theme: Theme) -> Vec<CellText> {
         opt_text(row.target.as_deref().map(ms_name), theme.base()),
         time_cell(row.created_at, theme),
         (
-            job_duration(row, now)
+            row.duration(now)
                 .map(fmt_duration)
                 .unwrap_or_else(|| "-".into()),
             theme.base(),
