@@ -96,7 +96,7 @@ async fn clients_queued_behind_a_small_pgbouncer_pool_show_as_saturated_then_cle
     server.create_database(db);
     let settings = PoolerSettings {
         pool_size: 2,
-        pool_mode: "transaction",
+        ..PoolerSettings::default()
     };
     let Some(bouncer) = Pgbouncer::start(server, settings) else {
         return;

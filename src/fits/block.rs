@@ -60,7 +60,7 @@ pub fn read_primary_header(reader: impl Read) -> Result<Vec<String>, BlockError>
 }
 
 /// Read until `buffer` is full or the stream ends; returns the bytes read.
-fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buffer.len() {
         match reader.read(&mut buffer[filled..]) {

@@ -6,7 +6,7 @@
 //! not scanned and the document says so in `note`.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -33,7 +33,7 @@ pub fn read_header(path: &Path) -> Result<HeaderDoc, FitsError> {
     let mut file = File::open(path).map_err(|e| io_error(&shown, &e))?;
     // Enough bytes to recognise the format and to show a non-FITS file's first words.
     let mut magic = [0u8; 24];
-    let magic_len = read_up_to(&mut file, &mut magic).map_err(|e| io_error(&shown, &e))?;
+    let magic_len = block::fill(&mut file, &mut magic).map_err(|e| io_error(&shown, &e))?;
     let magic = &magic[..magic_len];
 
     let (hdus, note) = if magic.starts_with(GZIP_MAGIC) {
@@ -71,19 +71,6 @@ pub(crate) fn io_error(shown: &str, error: &io::Error) -> FitsError {
         io::ErrorKind::PermissionDenied => FitsError::PermissionDenied(shown.to_string()),
         _ => FitsError::Corrupt(format!("{shown}: {error}")),
     }
-}
-
-fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match reader.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn read_gzip_primary(file: File, shown: &str) -> Result<Vec<Hdu>, FitsError> {
@@ -133,7 +120,7 @@ fn read_with_cfitsio(path: &Path, shown: &str, file_bytes: u64) -> Result<Vec<Hd
 fn is_compressed_on_disk(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     File::open(path)
-        .and_then(|mut f| read_up_to(&mut f, &mut magic))
+        .and_then(|mut f| block::fill(&mut f, &mut magic))
         .map(|n| {
             OTHER_COMPRESSED_MAGIC
                 .iter()

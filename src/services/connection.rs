@@ -24,8 +24,6 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub struct DbSlot {
     rx: watch::Receiver<Option<Arc<Db>>>,
     reopen: Arc<Notify>,
-    /// Keeps a fixed slot's sender alive (no connector task owns it).
-    _fixed: Option<Arc<watch::Sender<Option<Arc<Db>>>>>,
 }
 
 impl DbSlot {
@@ -43,16 +41,6 @@ impl DbSlot {
     /// A query failed in a way that suggests the file is gone or was replaced: reopen.
     pub fn request_reopen(&self) {
         self.reopen.notify_one();
-    }
-
-    /// A slot holding a fixed connection (headless commands and tests).
-    pub fn fixed(db: Option<Arc<Db>>) -> DbSlot {
-        let (tx, rx) = watch::channel(db);
-        DbSlot {
-            rx,
-            reopen: Arc::new(Notify::new()),
-            _fixed: Some(Arc::new(tx)),
-        }
     }
 }
 
@@ -73,7 +61,6 @@ pub fn spawn(
     let slot = DbSlot {
         rx,
         reopen: reopen.clone(),
-        _fixed: None,
     };
     tokio::spawn(async move {
         let report = |health: SourceHealth| {

@@ -19,14 +19,8 @@ const SERVICE_USERS: [&str; 2] = ["postgres", "contimg-test"];
 const PORT_ATTEMPTS: u32 = 5;
 const READY_WITHIN: Duration = Duration::from_secs(10);
 
-/// How the pooler is set up for a test.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolerSettings {
-    /// `default_pool_size`: server connections per database/user pair.
-    pub pool_size: u32,
-    /// `transaction` or `session`.
-    pub pool_mode: &'static str,
-}
+/// How the pooler is set up for a test: the demo's settings (transaction pooling).
+pub use contimg_monitor::demo::pgbouncer::PoolerSettings;
 
 pub struct Pgbouncer {
     root: tempfile::TempDir,
@@ -108,31 +102,9 @@ impl Drop for Pgbouncer {
     }
 }
 
+/// The demo's pgbouncer.ini (one source for both), and the user list trust auth still needs.
 fn write_config(root: &Path, port: u16, pg_port: u16, settings: PoolerSettings) {
-    let ini = format!(
-        "[databases]\n\
-         * = host=127.0.0.1 port={pg_port}\n\
-         \n\
-         [pgbouncer]\n\
-         listen_addr = 127.0.0.1\n\
-         listen_port = {port}\n\
-         unix_socket_dir =\n\
-         auth_type = trust\n\
-         auth_file = {root}/userlist.txt\n\
-         admin_users = postgres\n\
-         stats_users = postgres\n\
-         pool_mode = {mode}\n\
-         default_pool_size = {size}\n\
-         reserve_pool_size = 0\n\
-         max_client_conn = 200\n\
-         ignore_startup_parameters = extra_float_digits,options\n\
-         server_login_retry = 1\n\
-         logfile = {root}/pgbouncer.log\n\
-         pidfile = {root}/pgbouncer.pid\n",
-        root = root.display(),
-        mode = settings.pool_mode,
-        size = settings.pool_size,
-    );
+    let ini = contimg_monitor::demo::pgbouncer::config_text(root, port, pg_port, settings);
     std::fs::write(root.join("pgbouncer.ini"), ini).expect("write pgbouncer.ini");
     // trust still needs the user listed.
     std::fs::write(root.join("userlist.txt"), "\"postgres\" \"\"\n").expect("write userlist");
