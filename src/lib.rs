@@ -6,6 +6,7 @@
 //! pure helpers; `terminal/` owns the tty; `headless/` and `demo/` are the other entry points.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;
