@@ -59,6 +59,19 @@ pub fn read_primary_header(reader: impl Read) -> Result<Vec<String>, BlockError>
     )))
 }
 
+/// The bytes of a header holding `cards` (each cut or padded to 80 columns), then END, padded
+/// with spaces to whole blocks: the inverse of [`read_primary_header`].
+pub fn encode_header(cards: &[String]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity((cards.len() + 1) * CARD_BYTES + BLOCK_BYTES);
+    for card in cards.iter().map(String::as_str).chain(["END"]) {
+        let mut record = card.as_bytes()[..card.len().min(CARD_BYTES)].to_vec();
+        record.resize(CARD_BYTES, b' ');
+        bytes.extend_from_slice(&record);
+    }
+    bytes.resize(bytes.len().div_ceil(BLOCK_BYTES) * BLOCK_BYTES, b' ');
+    bytes
+}
+
 /// Read until `buffer` is full or the stream ends; returns the bytes read.
 pub(crate) fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
@@ -123,6 +136,16 @@ mod tests {
         let cards = read_primary_header(&bytes[..]).expect("header");
         assert_eq!(cards.len(), 41);
         assert_eq!(cards[40], "HISTORY step 39");
+    }
+
+    #[test]
+    fn encoded_cards_read_back_as_the_same_cards_in_whole_blocks() {
+        let mut cards = vec!["SIMPLE  =                    T".to_string()];
+        cards.extend((0..36).map(|i| format!("HISTORY step {i}")));
+        let bytes = encode_header(&cards);
+        // 37 cards and END are 38 records: two blocks.
+        assert_eq!(bytes.len(), 2 * BLOCK_BYTES);
+        assert_eq!(read_primary_header(&bytes[..]).expect("header"), cards);
     }
 
     #[test]

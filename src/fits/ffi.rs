@@ -168,6 +168,17 @@ impl FitsHandle {
         Self::from_result(fptr, status)
     }
 
+    /// Create a file in memory (CFITSIO's `mem://` driver): nothing touches the disk. Lets
+    /// CFITSIO lay out a header without an image's worth of pixels being written anywhere.
+    pub fn create_in_memory() -> Result<Self, CfitsioError> {
+        let name = c_string("mem://")?;
+        let mut fptr: *mut sys::fitsfile = ptr::null_mut();
+        let mut status: c_int = 0;
+        // SAFETY: name is a valid C string; fptr receives a handle only on success.
+        unsafe { sys::ffinit(&mut fptr, name.as_ptr(), &mut status) };
+        Self::from_result(fptr, status)
+    }
+
     fn from_result(fptr: *mut sys::fitsfile, status: c_int) -> Result<Self, CfitsioError> {
         if status != 0 {
             if let Some(open) = NonNull::new(fptr) {
@@ -265,6 +276,24 @@ impl FitsHandle {
                 key.as_ptr(),
                 value,
                 comment.as_ptr(),
+                &mut status,
+            )
+        };
+        check(status)
+    }
+
+    /// Change an existing integer keyword's value, keeping its comment.
+    pub fn update_int_key(&mut self, key: &str, value: i64) -> Result<(), CfitsioError> {
+        let (key, keep_comment) = (c_string(key)?, c_string("&")?);
+        let mut status: c_int = 0;
+        // SAFETY: key and the comment are valid C strings that outlive the call; "&" tells
+        // CFITSIO to keep the card's comment.
+        unsafe {
+            sys::ffmkyj(
+                self.raw(),
+                key.as_ptr(),
+                value,
+                keep_comment.as_ptr(),
                 &mut status,
             )
         };

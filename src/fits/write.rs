@@ -1,11 +1,13 @@
 //! Writing pipeline-like FITS images (for the demo, the tests and the benchmark).
 
+use std::io::Write as _;
 use std::path::Path;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::FitsError;
+use super::block::{BLOCK_BYTES, encode_header};
 use super::ffi::{CfitsioError, FitsHandle};
 
 /// What a pipeline image's header says. Pixel data are small noise plus a few point sources;
@@ -45,12 +47,7 @@ const FWHM_TO_SIGMA: f64 = 2.354_820_045;
 /// Write `spec` to `path` (overwriting). The name is taken literally (`img[1].fits` works);
 /// a `.gz` name is NOT compressed (gzip the file afterwards if needed).
 pub fn write_pipeline_image(path: &Path, spec: &ImageSpec) -> Result<(), FitsError> {
-    if spec.naxis1 == 0 || spec.naxis2 == 0 {
-        return Err(FitsError::Cfitsio {
-            code: 0,
-            message: format!("image size {}x{} is empty", spec.naxis1, spec.naxis2),
-        });
-    }
+    check_shape(spec)?;
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -62,11 +59,57 @@ pub fn write_pipeline_image(path: &Path, spec: &ImageSpec) -> Result<(), FitsErr
         }
     }
     let mut file = FitsHandle::create(path)?;
-    file.create_f32_image(&[spec.naxis1 as i64, spec.naxis2 as i64, 1, 1])?;
+    file.create_f32_image(&shape(spec))?;
     write_header(&mut file, spec)?;
     write_pixels(&mut file, spec)?;
     Ok(())
     // `file` closes here, flushing everything to disk.
+}
+
+/// The header cards (END excluded) that [`write_pipeline_image`] writes for `spec`, laid out
+/// by CFITSIO in memory: no pixels are written anywhere.
+pub fn pipeline_header_cards(spec: &ImageSpec) -> Result<Vec<String>, FitsError> {
+    check_shape(spec)?;
+    let mut file = FitsHandle::create_in_memory()?;
+    file.create_f32_image(&shape(spec))?;
+    write_header(&mut file, spec)?;
+    let cards = file.header_cards()?;
+    // Closing makes CFITSIO fill the declared data with zeros: shrink the image first so that
+    // costs nothing (the cards above are already taken).
+    file.update_int_key("NAXIS1", 1)?;
+    file.update_int_key("NAXIS2", 1)?;
+    Ok(cards)
+}
+
+/// `spec`'s header, then a hole as long as its pixels: a sparse file with the real image's
+/// header bytes and size that takes a few kB of disk. Header readers never touch the data, so
+/// for them it is the real image; its pixels read as zeros.
+pub fn write_pipeline_header_sparse(path: &Path, spec: &ImageSpec) -> Result<(), FitsError> {
+    let header = encode_header(&pipeline_header_cards(spec)?);
+    let data = (spec.naxis1 * spec.naxis2 * std::mem::size_of::<f32>()).div_ceil(BLOCK_BYTES)
+        * BLOCK_BYTES;
+    let cannot = |e: std::io::Error| FitsError::Cfitsio {
+        code: 0,
+        message: format!("cannot write {}: {e}", path.display()),
+    };
+    let mut file = std::fs::File::create(path).map_err(cannot)?;
+    file.write_all(&header).map_err(cannot)?;
+    file.set_len((header.len() + data) as u64).map_err(cannot)?;
+    Ok(())
+}
+
+fn check_shape(spec: &ImageSpec) -> Result<(), FitsError> {
+    if spec.naxis1 == 0 || spec.naxis2 == 0 {
+        return Err(FitsError::Cfitsio {
+            code: 0,
+            message: format!("image size {}x{} is empty", spec.naxis1, spec.naxis2),
+        });
+    }
+    Ok(())
+}
+
+fn shape(spec: &ImageSpec) -> [i64; 4] {
+    [spec.naxis1 as i64, spec.naxis2 as i64, 1, 1]
 }
 
 fn write_header(file: &mut FitsHandle, spec: &ImageSpec) -> Result<(), CfitsioError> {
@@ -281,6 +324,23 @@ mod tests {
             "rms {}",
             mean_square.sqrt()
         );
+    }
+
+    #[test]
+    fn a_sparse_header_file_has_the_real_images_header_bytes_and_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (real, sparse) = (dir.path().join("real.fits"), dir.path().join("sparse.fits"));
+        write_pipeline_image(&real, &small_spec()).expect("real");
+        write_pipeline_header_sparse(&sparse, &small_spec()).expect("sparse");
+        let (real, sparse) = (
+            std::fs::read(&real).expect("real"),
+            std::fs::read(&sparse).expect("sparse"),
+        );
+        assert_eq!(real.len(), sparse.len());
+        let header = encode_header(&pipeline_header_cards(&small_spec()).expect("cards")).len();
+        assert!(header < real.len());
+        assert_eq!(real[..header], sparse[..header]);
+        assert!(sparse[header..].iter().all(|&b| b == 0));
     }
 
     #[test]
