@@ -110,6 +110,14 @@ fn measure_times_every_header_row() {
     assert!(rows[..3].iter().all(|r| r.target.is_some()));
 }
 
+#[tokio::test]
+async fn measure_can_be_called_from_inside_a_runtime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = small_files(dir.path());
+    let rows = measure(&files, Repeat::new(0, 2)).expect("measure");
+    assert!(has_figures(&rows[1]), "{:?}", rows[1]);
+}
+
 #[test]
 fn without_astropy_the_monitor_is_timed_and_astropy_says_how_to_ask_for_it() {
     let dir = tempfile::tempdir().expect("tempdir");

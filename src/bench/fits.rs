@@ -98,8 +98,18 @@ fn timed_reads(path: &Path, repeat: Repeat) -> anyhow::Result<Samples> {
 }
 
 /// Cache hits through the worker the UI uses, with its configured cache size. The disk-read
-/// counter proves every timed request was a hit.
+/// counter proves every timed request was a hit. Runs its own runtime on its own thread, so
+/// `measure` may be called from inside a tokio runtime (the `bench` command's) too.
 fn cached_lookups(path: &Path, repeat: Repeat) -> anyhow::Result<Samples> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| cached_lookups_here(path, repeat))
+            .join()
+            .unwrap_or_else(|_| bail!("the cache-hit measurement panicked"))
+    })
+}
+
+fn cached_lookups_here(path: &Path, repeat: Repeat) -> anyhow::Result<Samples> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
