@@ -2,6 +2,7 @@
 //! monitor's refreshes, frames and FITS reads on them, runs the TUI in tmux, compares with the
 //! pipeline's own ways, and prints one markdown table.
 
+pub mod generate;
 pub mod report;
 pub mod scale;
 pub mod stats;
