@@ -3,6 +3,7 @@
 //! pipeline's own ways, and prints one markdown table.
 
 pub mod fits;
+pub mod generate;
 pub mod report;
 pub mod scale;
 pub mod stats;

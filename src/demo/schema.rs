@@ -9,7 +9,7 @@ use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 /// The pipeline schema, exactly as the migrations file has it.
-const PIPELINE_SQL: &str = include_str!("../../migrations/sqlite/0001_pipeline.sql");
+pub const PIPELINE_SQL: &str = include_str!("../../migrations/sqlite/0001_pipeline.sql");
 
 /// Every table the facts page lists (the same list the monitor's summary reads), so tests can
 /// check none is missing.
