@@ -221,6 +221,7 @@ fn healthy(latency_ms: u64) -> SourceHealth {
         latency: Some(Duration::from_millis(latency_ms)),
         error: None,
         missing: None,
+        loading: None,
     }
 }
 

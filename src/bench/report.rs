@@ -151,11 +151,12 @@ pub fn format_value(unit: Unit, v: f64) -> String {
     }
 }
 
-fn format_target(unit: Unit, t: &Target) -> String {
-    let stat = match (t.stat, unit) {
-        (Stat::P95, _) => "p95 ",
-        (Stat::P50, Unit::Seconds) => "p50 ",
-        (Stat::P50, _) => "",
+/// `single` rows (one figure, no distribution) name no percentile.
+fn format_target(unit: Unit, t: &Target, single: bool) -> String {
+    let stat = match t.stat {
+        _ if single => "",
+        Stat::P95 => "p95 ",
+        Stat::P50 => "p50 ",
     };
     match t.bound {
         Bound::Below(v) => format!("{stat}< {}", format_value(unit, v)),
@@ -188,7 +189,7 @@ pub fn markdown(rows: &[Row]) -> String {
             cell(r.p95, r.unit),
             r.target
                 .as_ref()
-                .map_or(String::new(), |t| format_target(r.unit, t)),
+                .map_or(String::new(), |t| format_target(r.unit, t, r.p95.is_none())),
             result.replace('|', "\\|"),
         );
     }

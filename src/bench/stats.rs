@@ -26,6 +26,11 @@ impl Samples {
         Samples(d)
     }
 
+    /// Several measurements' samples as one (e.g. one frame per tab).
+    pub fn merged(parts: impl IntoIterator<Item = Samples>) -> Samples {
+        Samples::from_durations(parts.into_iter().flat_map(|s| s.0).collect())
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -34,6 +34,9 @@ pub struct Cli {
     /// No colours (the NO_COLOR environment variable does the same).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Also write the monitor's own log (what `L` shows) to this file, appending.
+    #[arg(long, env = "CONTIMG_LOG_FILE", global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
     /// Print the merged configuration and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -71,6 +74,41 @@ pub enum Cmd {
         /// Only these keywords (repeatable; `*` wildcards).
         #[arg(short = 'k', long = "keyword")]
         keywords: Vec<String>,
+    },
+    /// Time the monitor on a day, a month and a year of pipeline data (databases built once
+    /// and reused), run the TUI in tmux, compare with the pipeline's own ways, and print one
+    /// markdown table (also written to --out).
+    Bench {
+        /// Where databases, FITS files and results live (default: the XDG cache dir).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Scales to run, comma-separated: tiny, day, month, year.
+        #[arg(long, value_delimiter = ',', default_value = "day,month,year")]
+        scales: Vec<String>,
+        /// Timed runs of each in-process measurement.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        /// Unrecorded warm-up runs before them.
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// Timed runs of the sqlite3 `GROUP BY` comparison.
+        #[arg(long, default_value_t = 5)]
+        process_runs: usize,
+        /// Seconds the TUI is watched at rest on the largest scale (0: no TUI run).
+        #[arg(long, default_value_t = 60)]
+        tui_secs: u64,
+        /// Install astropy from PyPI into a venv under --dir for the fitsheader comparison.
+        #[arg(long)]
+        astropy: bool,
+        /// Use this astropy `fitsheader` instead of installing one.
+        #[arg(long, value_name = "FILE", conflicts_with = "astropy")]
+        fitsheader: Option<PathBuf>,
+        /// Small FITS files instead of 5040² ones (quick checks, the test suite).
+        #[arg(long)]
+        small_fits: bool,
+        /// Where to write the markdown table (default: DIR/results.md).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Build a demo pipeline database, keep a simulated pipeline running, and monitor it.
     Demo {

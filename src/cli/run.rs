@@ -61,7 +61,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         None => {
-            run_tui(config, PoolRegistry::default()).await?;
+            run_tui(config, PoolRegistry::default(), cli.log_file.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Once { format }) => {
@@ -83,11 +83,68 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::FitsHeader { files, keywords }) => {
             Ok(crate::headless::fits_header::run(&files, &keywords))
         }
+        Some(Cmd::Bench {
+            dir,
+            scales,
+            runs,
+            warmup,
+            process_runs,
+            tui_secs,
+            astropy,
+            fitsheader,
+            small_fits,
+            out,
+        }) => {
+            init_stderr_logging();
+            let scales = scales
+                .iter()
+                .map(|name| {
+                    crate::bench::Scale::by_name(name).ok_or_else(|| {
+                        eyre!("--scales: unknown scale {name:?} (tiny, day, month, year)")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let dir = dir.unwrap_or_else(crate::bench::run::default_dir);
+            let opts = crate::bench::run::BenchOptions {
+                out: out.unwrap_or_else(|| crate::bench::run::default_out(&dir)),
+                dir,
+                scales,
+                repeat: crate::bench::Repeat::new(warmup, runs.max(1)),
+                process_repeat: crate::bench::Repeat::new(1, process_runs.max(1)),
+                tui_rest: (tui_secs > 0).then(|| Duration::from_secs(tui_secs)),
+                fits: if small_fits {
+                    crate::bench::run::FitsSize::Small
+                } else {
+                    crate::bench::run::FitsSize::Full
+                },
+                astropy: match (astropy, fitsheader) {
+                    (_, Some(path)) => crate::bench::fits::AstropyMode::Use(path),
+                    (true, None) => crate::bench::fits::AstropyMode::Install,
+                    (false, None) => crate::bench::fits::AstropyMode::Skip,
+                },
+                monitor_bin: std::env::current_exe().wrap_err("locating this binary")?,
+            };
+            let report = crate::bench::run::run(&opts)
+                .await
+                .map_err(|e| eyre!("{e:#}"))?;
+            println!("{}", report.markdown);
+            eprintln!("bench: table written to {}", opts.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Cmd::Demo {
             dir,
             build_only,
             with_postgres,
-        }) => run_demo(config, dir, build_only, with_postgres).await,
+        }) => {
+            run_demo(
+                config,
+                dir,
+                build_only,
+                with_postgres,
+                cli.log_file.as_deref(),
+            )
+            .await
+        }
     }
 }
 
@@ -107,10 +164,14 @@ pub fn app_config(config: &Config, keymap: Keymap) -> AppConfig {
 }
 
 /// The interactive monitor. `registry` may already hold pools (the demo's simulated backend).
-async fn run_tui(config: Config, registry: PoolRegistry) -> Result<()> {
+async fn run_tui(
+    config: Config,
+    registry: PoolRegistry,
+    log_file: Option<&std::path::Path>,
+) -> Result<()> {
     let keymap =
         Keymap::with_overrides(&config.keys).wrap_err("in the [keys] section of the config")?;
-    init_tui_logging();
+    let _log_writer = init_tui_logging(log_file)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let services = Services::spawn(
         ServiceConfig {
@@ -145,6 +206,7 @@ async fn run_demo(
     dir: Option<PathBuf>,
     build_only: bool,
     with_postgres: bool,
+    log_file: Option<&std::path::Path>,
 ) -> Result<ExitCode> {
     let dir = dir.unwrap_or_else(config::default_demo_dir);
     let options = crate::demo::DemoOptions::new(&dir, now_unix());
@@ -195,7 +257,7 @@ async fn run_demo(
     // Bursts last seconds: alert sooner than on a real host so the demo shows an alert.
     config.pools.alert_after_secs = config.pools.alert_after_secs.min(3.0);
     let simulator = tokio::spawn(crate::demo::run_simulator(paths, backend, stop_rx));
-    let result = run_tui(config, PoolRegistry::default()).await;
+    let result = run_tui(config, PoolRegistry::default(), log_file).await;
     let _ = stop_tx.send(true);
     if let Some((bouncer, load)) = pooler {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), load).await;
@@ -316,16 +378,37 @@ async fn start_demo_queue(
     Some((server, feed))
 }
 
-/// In the TUI, log records go to the in-app log (`L`), never to the terminal.
-fn init_tui_logging() {
+/// In the TUI, log records go to the in-app log (`L`), never to the terminal; with
+/// `--log-file` also to that file, written by a background thread so the UI never waits on
+/// the disk. The returned guard flushes the file when dropped.
+fn init_tui_logging(
+    log_file: Option<&std::path::Path>,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
     use tracing_subscriber::prelude::*;
+    let (file_layer, guard) = match log_file {
+        None => (None, None),
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .wrap_err_with(|| format!("opening the log file {}", path.display()))?;
+            let (writer, guard) = tracing_appender::non_blocking(file);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer);
+            (Some(layer), Some(guard))
+        }
+    };
     if tui_logger::init_logger(tui_logger::LevelFilter::Debug).is_ok() {
         tui_logger::set_default_level(tui_logger::LevelFilter::Info);
         let _ = tracing_subscriber::registry()
             .with(tui_logger::TuiTracingSubscriberLayer)
+            .with(file_layer)
             .with(tracing_subscriber::filter::LevelFilter::INFO)
             .try_init();
     }
+    Ok(guard)
 }
 
 /// Headless commands log warnings to stderr (RUST_LOG changes the level).

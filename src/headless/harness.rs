@@ -116,6 +116,7 @@ impl Harness {
             latency: None,
             error: None,
             missing: None,
+            loading: None,
         }
     }
 

@@ -85,6 +85,7 @@ pub fn spawn(
                             crate::text::fmt_duration(backoff.as_secs_f64())
                         )),
                         missing: None,
+                        loading: None,
                     });
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
@@ -106,6 +107,7 @@ pub fn spawn(
                 latency: Some(started.elapsed()),
                 error: None,
                 missing: None,
+                loading: None,
             });
             // Watch the file: gone or replaced means this connection reads a dead inode.
             loop {
@@ -134,6 +136,7 @@ pub fn spawn(
                             latency: None,
                             error: None,
                             missing: None,
+                            loading: None,
                         });
                     }
                 }

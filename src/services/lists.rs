@@ -19,6 +19,8 @@ use crate::snapshot::{JobRow, Page, SourceHealth, Tab};
 /// A query slower than this many refresh intervals is abandoned and reported.
 const TIMEOUT_INTERVALS: u32 = 3;
 const TIMEOUT_MIN: Duration = Duration::from_secs(5);
+/// Between chunks of a first load: enough for the other pollers and the UI to get a turn.
+const FIRST_LOAD_PAUSE: Duration = Duration::from_millis(20);
 
 /// The app's handle on one poller.
 pub struct ListHandle {
@@ -181,7 +183,13 @@ pub fn spawn(
                 return;
             }
             // Wait for the next reason to fetch; load-more requests are served in between.
-            let every = *refresh.borrow();
+            // A first load still under way goes on at once (a chunk per fetch), so a year of
+            // photometry is read in seconds rather than a chunk per refresh interval.
+            let every = if health.loading.is_some() && health.error.is_none() {
+                FIRST_LOAD_PAUSE
+            } else {
+                *refresh.borrow()
+            };
             let deadline = tokio::time::Instant::now() + every;
             loop {
                 tokio::select! {
@@ -234,6 +242,9 @@ async fn run_once(
             health.last_ok = health.last_attempt;
             health.error = None;
             health.missing = missing_note(&conn.schema(), tab);
+            let progress = cache.sources.progress();
+            health.loading =
+                (tab == Tab::Sources && !progress.is_complete()).then(|| progress.fraction());
             let _ = out.send(Msg::List {
                 generation,
                 append,

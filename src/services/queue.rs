@@ -140,6 +140,7 @@ pub fn spawn(
                         latency: Some(started.elapsed()),
                         error: None,
                         missing: None,
+                        loading: None,
                     }) {
                         return;
                     }

@@ -244,6 +244,9 @@ pub struct SourceHealth {
     pub error: Option<String>,
     /// A table or column the source needs is absent: shown as a note, not an error.
     pub missing: Option<String>,
+    /// The source is still reading its history for the first time (0..1 done): the rows on
+    /// screen are partial. Only the Sources tab's photometry aggregate has such a first load.
+    pub loading: Option<f64>,
 }
 
 impl SourceHealth {

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::app::{App, Command, Msg};
 use crate::services::Services;
+use crate::snapshot::Tab;
 use crate::terminal::Tui;
 
 /// Most messages applied before a redraw is forced, so input stays responsive under a flood.
@@ -43,6 +44,7 @@ pub async fn run(
         crate::cli::run::since_start().as_millis()
     );
     let mut all_filled = false;
+    let mut sources_complete = false;
     loop {
         let first = tokio::select! {
             msg = messages.recv() => match msg {
@@ -86,6 +88,19 @@ pub async fn run(
             all_filled = true;
             tracing::info!(
                 "all tabs filled after {} ms",
+                crate::cli::run::since_start().as_millis()
+            );
+        }
+        if !sources_complete
+            && app.sources.loaded
+            && app
+                .health
+                .get(&Some(Tab::Sources))
+                .is_some_and(|h| h.loading.is_none() && h.error.is_none())
+        {
+            sources_complete = true;
+            tracing::info!(
+                "Sources: every photometry row read after {} ms",
                 crate::cli::run::since_start().as_millis()
             );
         }

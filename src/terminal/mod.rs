@@ -10,6 +10,7 @@ pub mod input;
 pub mod signals;
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -20,6 +21,9 @@ use ratatui::crossterm::{
 
 pub type Tui = Terminal<CrosstermBackend<io::Stdout>>;
 
+/// Whether the TUI has changed the terminal's modes since the last restore.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
 /// Owns the terminal while the TUI runs; dropping it restores the terminal.
 pub struct TerminalGuard {
     pub terminal: Tui,
@@ -28,6 +32,7 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         terminal::enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
         let mut stdout = io::stdout();
         if let Err(e) = execute!(stdout, EnterAlternateScreen, cursor::Hide) {
             restore();
@@ -47,6 +52,11 @@ impl Drop for TerminalGuard {
 /// Leave the alternate screen, show the cursor, leave raw mode. Safe to call more than once
 /// and from a panic hook; errors are ignored because there is nothing better to do with them.
 pub fn restore() {
+    // Headless commands never touched the terminal: nothing to undo, and escape sequences
+    // would only litter their output.
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let mut stdout = io::stdout();
     let _ = execute!(stdout, LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();

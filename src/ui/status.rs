@@ -47,6 +47,15 @@ pub fn health_spans(
             }
         }
     }
+    if let Some(done) = h.loading {
+        spans.push(Span::styled(
+            format!(
+                " reading photometry {:.0} %, counts still growing",
+                done * 100.0
+            ),
+            theme.warn(),
+        ));
+    }
     if let Some(missing) = &h.missing {
         spans.push(Span::styled(
             format!(" (missing: {})", clip(&sanitize_line(missing), 30)),
