@@ -18,6 +18,7 @@ pub mod logtail;
 pub mod ms;
 pub mod plan;
 pub mod schema;
+pub mod side_tables;
 pub mod sources;
 pub mod sql;
 pub mod summary;

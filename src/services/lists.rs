@@ -14,7 +14,7 @@ use crate::queue::Queue;
 use crate::services::clock::now_unix;
 use crate::services::connection::DbSlot;
 use crate::services::queue::{QueueSlot, merge_jobs, tasks_page};
-use crate::snapshot::{JobRow, Page, SourceHealth, Tab};
+use crate::snapshot::{JobRow, Page, SourceHealth, SourceRow, Tab};
 
 /// A query slower than this many refresh intervals is abandoned and reported.
 const TIMEOUT_INTERVALS: u32 = 3;
@@ -39,6 +39,24 @@ impl ListHandle {
 #[derive(Default)]
 pub struct ListCache {
     pub sources: SourceAggregate,
+    /// The last Sources page, with the aggregate's revision and the query it answered:
+    /// sorting every source again is only needed when one of them changed.
+    sources_page: Option<(u64, ListQuery, Page<SourceRow>)>,
+}
+
+impl ListCache {
+    fn sources_page(&mut self, query: &ListQuery) -> Result<Page<SourceRow>, DbError> {
+        let revision = self.sources.revision();
+        if let Some((r, q, page)) = &self.sources_page
+            && *r == revision
+            && q == query
+        {
+            return Ok(page.clone());
+        }
+        let page = self.sources.page(query)?;
+        self.sources_page = Some((revision, query.clone(), page.clone()));
+        Ok(page)
+    }
 }
 
 /// Fetch one page of `tab`. Shared by the pollers and the headless commands. The Jobs tab
@@ -56,7 +74,7 @@ pub async fn fetch(
         Tab::Ms => ListData::Ms(db.ms_list(query).await?),
         Tab::Sources => {
             db.refresh_sources(&mut cache.sources).await?;
-            ListData::Sources(cache.sources.page(query)?)
+            ListData::Sources(cache.sources_page(query)?)
         }
         Tab::Pool => unreachable!("the Pool tab is fed by services::pools"),
     })
