@@ -317,15 +317,18 @@ async fn start_demo_queue(
 }
 
 /// In the TUI, log records go to the in-app log (`L`), never to the terminal.
+///
+/// `tui_logger::init_logger` is not called: with tracing it only starts a thread that wakes
+/// 100 times a second to move records from tui-logger's intake buffer to the widget's. The
+/// event loop moves them before each frame instead (`terminal::event_loop::draw`); the
+/// intake holds 1000 records between frames, and frames come at least once a second.
 fn init_tui_logging() {
     use tracing_subscriber::prelude::*;
-    if tui_logger::init_logger(tui_logger::LevelFilter::Debug).is_ok() {
-        tui_logger::set_default_level(tui_logger::LevelFilter::Info);
-        let _ = tracing_subscriber::registry()
-            .with(tui_logger::TuiTracingSubscriberLayer)
-            .with(tracing_subscriber::filter::LevelFilter::INFO)
-            .try_init();
-    }
+    tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+    let _ = tracing_subscriber::registry()
+        .with(tui_logger::TuiTracingSubscriberLayer)
+        .with(tracing_subscriber::filter::LevelFilter::INFO)
+        .try_init();
 }
 
 /// Headless commands log warnings to stderr (RUST_LOG changes the level).

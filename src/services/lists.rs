@@ -1,6 +1,9 @@
-//! One poller per list tab. Each runs its current query on its own interval, immediately
-//! when the query or the connection changes, and never overlaps itself (one loop, one query
-//! at a time). A failure keeps the app's last good page and marks the tab stale.
+//! One poller per list tab. Each runs its current query on its own interval — every refresh
+//! while its tab is on screen, every few while hidden ([`crate::services::shown`]) —
+//! immediately when the query or the connection changes or its tab comes on screen, and never
+//! overlaps itself (one loop, one query at a time). A page equal to the last one sent is not
+//! sent again (only the health moves on), so an unchanged list costs the app nothing. A
+//! failure keeps the app's last good page and marks the tab stale.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +17,7 @@ use crate::queue::Queue;
 use crate::services::clock::now_unix;
 use crate::services::connection::DbSlot;
 use crate::services::queue::{QueueSlot, merge_jobs, tasks_page};
+use crate::services::shown::Shown;
 use crate::snapshot::{JobRow, Page, SourceHealth, SourceRow, Tab};
 
 /// A query slower than this many refresh intervals is abandoned and reported.
@@ -135,6 +139,7 @@ pub fn spawn(
     mut db: DbSlot,
     mut queue: QueueSlot,
     mut refresh: watch::Receiver<Duration>,
+    mut shown: Shown,
     out: mpsc::UnboundedSender<Msg>,
 ) -> ListHandle {
     let (query_tx, mut query_rx) = watch::channel((0, ListQuery::default()));
@@ -144,6 +149,7 @@ pub fn spawn(
         // A weak reference pins the allocation, so a new connection can never alias the old one.
         let mut cache_db: Option<std::sync::Weak<Db>> = None;
         let mut health = SourceHealth::default();
+        let mut last_sent: Option<(Generation, ListData)> = None;
         let mut slowest = Duration::ZERO;
         // Nothing runs until the app sends its first query.
         if query_rx.changed().await.is_err() {
@@ -173,6 +179,7 @@ pub fn spawn(
                         timeout,
                         &mut cache,
                         &mut health,
+                        &mut last_sent,
                         &db,
                         &out,
                     )
@@ -199,11 +206,15 @@ pub fn spawn(
                 return;
             }
             // Wait for the next reason to fetch; load-more requests are served in between.
-            let every = *refresh.borrow();
-            let deadline = tokio::time::Instant::now() + every;
+            let fetched_at = tokio::time::Instant::now();
             loop {
+                let deadline = fetched_at + shown.every(tab, *refresh.borrow());
                 tokio::select! {
                     _ = tokio::time::sleep_until(deadline) => break,
+                    // On screen now: fetch at once. Off screen: wait the longer interval.
+                    _ = shown.changed() => {
+                        if shown.is(tab) { break; }
+                    }
                     changed = query_rx.changed() => {
                         if changed.is_err() { return; }
                         break;
@@ -216,7 +227,7 @@ pub fn spawn(
                         let Some((generation, query)) = more else { return };
                         if let Some(conn) = db.current() {
                             let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
-                            run_once(&conn, queue.current().as_ref(), tab, generation, &query, true, timeout, &mut cache, &mut health, &db, &out).await;
+                            run_once(&conn, queue.current().as_ref(), tab, generation, &query, true, timeout, &mut cache, &mut health, &mut last_sent, &db, &out).await;
                         }
                     }
                 }
@@ -240,6 +251,7 @@ async fn run_once(
     timeout: Duration,
     cache: &mut ListCache,
     health: &mut SourceHealth,
+    last_sent: &mut Option<(Generation, ListData)>,
     slot: &DbSlot,
     out: &mpsc::UnboundedSender<Msg>,
 ) {
@@ -252,11 +264,21 @@ async fn run_once(
             health.last_ok = health.last_attempt;
             health.error = None;
             health.missing = missing_note(&conn.schema(), tab);
-            let _ = out.send(Msg::List {
-                generation,
-                append,
-                data,
-            });
+            // The same first page again changes nothing on screen: say only that it is fresh.
+            let unchanged = !append
+                && last_sent
+                    .as_ref()
+                    .is_some_and(|(g, d)| *g == generation && *d == data);
+            if !unchanged {
+                if !append {
+                    *last_sent = Some((generation, data.clone()));
+                }
+                let _ = out.send(Msg::List {
+                    generation,
+                    append,
+                    data,
+                });
+            }
         }
         Ok(Err(e)) if e.is_missing() => {
             health.error = None;
