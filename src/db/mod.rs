@@ -21,6 +21,7 @@ pub mod schema;
 pub mod side_tables;
 pub mod sources;
 pub mod sql;
+pub mod stamp;
 pub mod summary;
 
 use std::path::{Path, PathBuf};

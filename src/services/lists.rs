@@ -1,9 +1,10 @@
 //! One poller per list tab. Each runs its current query on its own interval — every refresh
 //! while its tab is on screen, every few while hidden ([`crate::services::shown`]) —
 //! immediately when the query or the connection changes or its tab comes on screen, and never
-//! overlaps itself (one loop, one query at a time). A page equal to the last one sent is not
-//! sent again (only the health moves on), so an unchanged list costs the app nothing. A
-//! failure keeps the app's last good page and marks the tab stale.
+//! overlaps itself (one loop, one query at a time). A timed poll of a database at rest is
+//! skipped ([`crate::services::quiet`]), and a page equal to the last one sent is not sent
+//! again (only the health moves on), so an unchanged list costs the app nothing. A failure
+//! keeps the app's last good page and marks the tab stale.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,12 +12,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{Generation, ListData, Msg};
+use crate::db::stamp::FileStamp;
 use crate::db::{Db, DbError, Schema, SourceAggregate};
 use crate::query::ListQuery;
 use crate::queue::Queue;
 use crate::services::clock::now_unix;
 use crate::services::connection::DbSlot;
 use crate::services::queue::{QueueSlot, merge_jobs, tasks_page};
+use crate::services::quiet::Quiet;
 use crate::services::shown::Shown;
 use crate::snapshot::{JobRow, Page, SourceHealth, SourceRow, Tab};
 
@@ -150,6 +153,9 @@ pub fn spawn(
         let mut cache_db: Option<std::sync::Weak<Db>> = None;
         let mut health = SourceHealth::default();
         let mut last_sent: Option<(Generation, ListData)> = None;
+        let mut quiet = Quiet::default();
+        // Whether the poller woke for its interval (not for a new query, connection or tab).
+        let mut timed = false;
         let mut slowest = Duration::ZERO;
         // Nothing runs until the app sends its first query.
         if query_rx.changed().await.is_err() {
@@ -167,30 +173,52 @@ pub fn spawn(
                     {
                         cache = ListCache::default();
                         cache_db = Some(Arc::downgrade(conn));
+                        quiet.forget();
                     }
-                    let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
-                    run_once(
-                        conn,
-                        queue.current().as_ref(),
-                        tab,
-                        generation,
-                        &query,
-                        false,
-                        timeout,
-                        &mut cache,
-                        &mut health,
-                        &mut last_sent,
-                        &db,
-                        &out,
-                    )
-                    .await;
-                    if let Some(latency) = health.latency.filter(|l| *l > slowest) {
-                        slowest = latency;
-                        tracing::info!(
-                            "{} refresh took {} ms (slowest so far)",
-                            tab.title(),
-                            latency.as_millis()
-                        );
+                    let stamp = FileStamp::of(conn.path());
+                    let queue_now = queue.current();
+                    // The queue's tasks and a first load still in progress change without
+                    // the file changing.
+                    let at_rest = queue_now.is_none() || tab != Tab::Jobs;
+                    let loading = tab == Tab::Sources && !cache.sources.progress().is_complete();
+                    if timed && at_rest && !loading && quiet.skip(&stamp, generation, &query) {
+                        // Nothing was committed since the last fetch: its rows are current.
+                        health.last_attempt = Some(now_unix());
+                        health.last_ok = health.last_attempt;
+                        let _ = out.send(Msg::Health {
+                            tab: Some(tab),
+                            health: health.clone(),
+                        });
+                    } else {
+                        let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
+                        let ok = run_once(
+                            conn,
+                            queue_now.as_ref(),
+                            tab,
+                            generation,
+                            &query,
+                            false,
+                            timeout,
+                            &mut cache,
+                            &mut health,
+                            &mut last_sent,
+                            &db,
+                            &out,
+                        )
+                        .await;
+                        if ok {
+                            quiet.fetched(stamp, generation, &query);
+                        } else {
+                            quiet.forget();
+                        }
+                        if let Some(latency) = health.latency.filter(|l| *l > slowest) {
+                            slowest = latency;
+                            tracing::info!(
+                                "{} refresh took {} ms (slowest so far)",
+                                tab.title(),
+                                latency.as_millis()
+                            );
+                        }
                     }
                 }
                 None => {
@@ -207,10 +235,21 @@ pub fn spawn(
             }
             // Wait for the next reason to fetch; load-more requests are served in between.
             let fetched_at = tokio::time::Instant::now();
+            timed = false;
+            // A first load in chunks goes on at the full pace even while hidden.
+            let loading = tab == Tab::Sources && !cache.sources.progress().is_complete();
             loop {
-                let deadline = fetched_at + shown.every(tab, *refresh.borrow());
+                let every = if loading {
+                    *refresh.borrow()
+                } else {
+                    shown.every(tab, *refresh.borrow())
+                };
+                let deadline = fetched_at + every;
                 tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => break,
+                    _ = tokio::time::sleep_until(deadline) => {
+                        timed = true;
+                        break;
+                    }
                     // On screen now: fetch at once. Off screen: wait the longer interval.
                     _ = shown.changed() => {
                         if shown.is(tab) { break; }
@@ -254,11 +293,12 @@ async fn run_once(
     last_sent: &mut Option<(Generation, ListData)>,
     slot: &DbSlot,
     out: &mpsc::UnboundedSender<Msg>,
-) {
+) -> bool {
     let started = Instant::now();
     health.last_attempt = Some(now_unix());
     let result = tokio::time::timeout(timeout, fetch(conn, queue, tab, query, cache)).await;
     health.latency = Some(started.elapsed());
+    let ok = matches!(result, Ok(Ok(_)));
     match result {
         Ok(Ok(data)) => {
             health.last_ok = health.last_attempt;
@@ -304,4 +344,5 @@ async fn run_once(
         tab: Some(tab),
         health: health.clone(),
     });
+    ok
 }

@@ -20,6 +20,7 @@ pub mod fits;
 pub mod lists;
 pub mod pools;
 pub mod queue;
+pub mod quiet;
 pub mod shown;
 pub mod triage;
 
