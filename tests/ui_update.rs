@@ -704,3 +704,17 @@ fn only_changes_on_screen_ask_for_a_frame_at_once() {
     app.update(list(jobs, page()));
     assert!(app.take_redraw());
 }
+
+#[test]
+fn a_pool_snapshot_is_drawn_on_the_pool_tab_or_when_its_alerts_change() {
+    let (mut app, _) = new_app();
+    app.take_redraw();
+    app.update(alert_snapshot(NOW - 40.0, None));
+    assert!(app.take_redraw(), "a new alert shows in the status line");
+    app.update(alert_snapshot(NOW - 40.0, None));
+    assert!(!app.take_redraw(), "the same alerts, Pool tab hidden");
+    app.update(key('5'));
+    app.take_redraw();
+    app.update(alert_snapshot(NOW - 40.0, None));
+    assert!(app.take_redraw(), "the Pool tab shows every snapshot");
+}

@@ -19,6 +19,8 @@ pub(super) enum Before {
         tab: Option<Tab>,
         was: Option<SourceHealth>,
     },
+    /// The task queue's health (in the status line when a queue is configured).
+    Queue { was: Option<SourceHealth> },
     /// A page of a list; whether the list had rows before.
     List { tab: Tab, loaded: bool },
     /// A pool snapshot; the alerts before it.
@@ -39,6 +41,9 @@ impl Before {
                     loaded: app.tab_loaded(tab),
                 }
             }
+            Msg::QueueHealth(_) => Before::Queue {
+                was: app.queue_health.clone(),
+            },
             Msg::Pool(_) => Before::Pool {
                 alerts: app.alerts.clone(),
             },
@@ -58,6 +63,10 @@ impl Before {
                 // Only the tab in view and the database have their health on screen.
                 let on_screen = tab.is_none_or(|t| t == app.tab);
                 on_screen && !same_but_for_age(was.as_ref(), app.health.get(&tab))
+            }
+            Before::Queue { was } => {
+                app.cfg.queue_label.is_some()
+                    && !same_but_for_age(was.as_ref(), app.queue_health.as_ref())
             }
             Before::List { tab, loaded } => tab == app.tab || !loaded,
             Before::Pool { alerts } => app.tab == Tab::Pool || alerts != app.alerts,
