@@ -16,7 +16,7 @@ const MEASURED: &[&str] = &[
     "| tiny | Sources refresh (steady",
     "| tiny | Jobs failed-only (status:failed)",
     "| tiny | Jobs field:value (kind:imaging)",
-    "| tiny | status summary",
+    "| tiny | `once` summary",
     "| tiny | Images detail",
     "| tiny | MS detail",
     "| tiny | Jobs detail (a failed job)",

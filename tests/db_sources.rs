@@ -121,3 +121,110 @@ async fn without_photometry_the_sources_table_stands_in() {
     let err = db.refresh_sources(&mut agg).await.unwrap_err();
     assert!(err.is_missing(), "{err}");
 }
+
+/// `source_id`'s chi²: what the list shows from `variability_stats`.
+fn chi2(agg: &SourceAggregate, id: &str) -> Option<f64> {
+    agg.row(id)?.variability?.chi2_nu
+}
+
+fn name(agg: &SourceAggregate, id: &str) -> Option<String> {
+    agg.row(id)?.name
+}
+
+#[tokio::test]
+async fn side_tables_follow_replaces_upserts_and_deletes_without_rereading_everything() {
+    let p = Pipeline::new().await;
+    p.exec(&photometry_sql(1, 40, 4)).await;
+    p.exec(
+        "INSERT INTO variability_stats (source_id, chi2_nu, updated_at) VALUES \
+           ('S001', 1.0, 100.0), ('S002', 2.0, 100.0), ('S003', 3.0, 100.0);\
+         INSERT INTO sources (id, name) VALUES ('S001', 'one');",
+    )
+    .await;
+    let db = p.open().await;
+    let mut agg = SourceAggregate::new();
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert_eq!(chi2(&agg, "S002"), Some(2.0));
+    assert_eq!(name(&agg, "S001").as_deref(), Some("one"));
+
+    // Nothing changed: the revision stays, so the page can be reused.
+    let quiet = agg.revision();
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert_eq!(agg.revision(), quiet);
+
+    // INSERT OR REPLACE moves the row to a new rowid; an upsert keeps the rowid but moves
+    // updated_at; a new name comes with a new rowid.
+    p.exec(
+        "INSERT OR REPLACE INTO variability_stats (source_id, chi2_nu, updated_at) \
+           VALUES ('S001', 10.0, 90.0);\
+         UPDATE variability_stats SET chi2_nu = 20.0, updated_at = 200.0 WHERE source_id = 'S002';\
+         INSERT INTO sources (id, name) VALUES ('S002', 'two');",
+    )
+    .await;
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert_ne!(agg.revision(), quiet);
+    assert_eq!(chi2(&agg, "S001"), Some(10.0));
+    assert_eq!(chi2(&agg, "S002"), Some(20.0));
+    assert_eq!(name(&agg, "S002").as_deref(), Some("two"));
+
+    // A delete drops the count: the table is read whole and the row goes.
+    p.exec("DELETE FROM variability_stats WHERE source_id = 'S003'")
+        .await;
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert_eq!(chi2(&agg, "S003"), None);
+    assert_eq!(chi2(&agg, "S002"), Some(20.0));
+}
+
+#[tokio::test]
+async fn a_change_no_cheap_check_sees_shows_after_a_whole_read() {
+    use contimg_monitor::db::side_tables::WHOLE_READ_EVERY;
+    let p = Pipeline::new().await;
+    p.exec(&photometry_sql(1, 20, 2)).await;
+    p.exec("INSERT INTO sources (id, name) VALUES ('S001', 'old')")
+        .await;
+    let db = p.open().await;
+    let mut agg = SourceAggregate::new();
+    db.refresh_sources(&mut agg).await.unwrap();
+    // `sources` has no updated_at: an in-place rename keeps the count and the rowid.
+    p.exec("UPDATE sources SET name = 'new' WHERE id = 'S001'")
+        .await;
+    let mut polls = 0;
+    while name(&agg, "S001").as_deref() != Some("new") {
+        db.refresh_sources(&mut agg).await.unwrap();
+        polls += 1;
+        assert!(polls <= WHOLE_READ_EVERY, "never seen after {polls} polls");
+    }
+    assert!(
+        polls > 1,
+        "seen by a cheap check, so this test shows nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_quiet_side_table_costs_no_rows_and_a_new_one_costs_one() {
+    use contimg_monitor::db::side_tables::{SideRead, SideSync, SideTable};
+    let p = Pipeline::new().await;
+    p.exec("INSERT INTO sources (id, name) VALUES ('A', 'a'), ('B', 'b'), ('C', NULL)")
+        .await;
+    let db = p.open().await;
+    let spec = SideTable {
+        table: "sources",
+        columns: "id, name".into(),
+        keep: "name IS NOT NULL",
+        updated: None,
+        limit: 1000,
+    };
+    let mut sync = SideSync::default();
+    let rows = |read: SideRead| match read {
+        SideRead::Whole(r) => ("whole", r.len()),
+        SideRead::Changed(r) => ("changed", r.len()),
+    };
+    let read = db.read_side_table(&spec, &mut sync).await.unwrap();
+    assert_eq!(rows(read), ("whole", 2));
+    let read = db.read_side_table(&spec, &mut sync).await.unwrap();
+    assert_eq!(rows(read), ("changed", 0));
+    p.exec("INSERT INTO sources (id, name) VALUES ('D', 'd')")
+        .await;
+    let read = db.read_side_table(&spec, &mut sync).await.unwrap();
+    assert_eq!(rows(read), ("changed", 1));
+}

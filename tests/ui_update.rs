@@ -9,7 +9,7 @@ use contimg_monitor::app::{App, AppConfig, Command, DetailData, DetailKey, Keyma
 use contimg_monitor::fits::{FitsError, HeaderDoc, HeaderSummary};
 use contimg_monitor::query::{Cursor, SqlValue};
 use contimg_monitor::snapshot::{
-    ImageRow, JobDetail, JobKey, JobRow, JobSource, JobStatus, MsRow, Page, Tab,
+    ImageRow, JobDetail, JobKey, JobRow, JobSource, JobStatus, MsRow, Page, SourceHealth, Tab,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -391,7 +391,10 @@ fn enter_opens_a_job_and_m_jumps_to_its_ms_and_esc_comes_back() {
     );
     let back = app.update(code(KeyCode::Esc));
     assert_eq!(app.tab, Tab::Jobs);
-    assert_eq!(back, vec![Command::OpenDetail(job_key)]);
+    assert_eq!(
+        back,
+        vec![Command::OpenDetail(job_key), Command::ShowTab(Tab::Jobs)]
+    );
     let closed = app.update(code(KeyCode::Esc));
     assert_eq!(closed, vec![Command::CloseDetail]);
     assert!(app.details.is_empty());
@@ -631,4 +634,87 @@ fn without_the_bell_an_alert_is_only_shown() {
     let (mut app, _) = new_app();
     assert!(app.update(alert_snapshot(NOW - 40.0, None)).is_empty());
     assert_eq!(app.alerts.len(), 1);
+}
+
+#[test]
+fn switching_tabs_tells_the_services_which_tab_is_on_screen() {
+    let (mut app, _) = new_app();
+    assert!(app.update(key('3')).contains(&Command::ShowTab(Tab::Jobs)));
+    assert!(
+        !app.update(key('3')).contains(&Command::ShowTab(Tab::Jobs)),
+        "the same tab again is no change"
+    );
+    assert!(app.update(key('5')).contains(&Command::ShowTab(Tab::Pool)));
+}
+
+#[test]
+fn only_changes_on_screen_ask_for_a_frame_at_once() {
+    let (mut app, commands) = new_app();
+    assert!(app.take_redraw(), "the first frame");
+    assert!(!app.take_redraw());
+    let health = |t: f64| SourceHealth {
+        last_ok: Some(t),
+        last_attempt: Some(t),
+        latency: Some(Duration::from_millis(3)),
+        ..SourceHealth::default()
+    };
+    let jobs = generation_of(&commands, Tab::Jobs);
+    let page = || {
+        ListData::Jobs(Page {
+            rows: vec![job("2025-10-21T14:23:19", JobStatus::Failed)],
+            ..Page::default()
+        })
+    };
+    // A hidden tab's first rows: drawn (its count appears in the tab bar).
+    app.update(list(jobs, page()));
+    assert!(app.take_redraw());
+    // Its later pages and its health wait for the clock tick.
+    app.update(list(jobs, page()));
+    app.update(Msg::Health {
+        tab: Some(Tab::Jobs),
+        health: health(NOW),
+    });
+    assert!(!app.take_redraw());
+    // The database's health on screen: a first answer is drawn, a newer age is not...
+    app.update(Msg::Health {
+        tab: None,
+        health: health(NOW),
+    });
+    assert!(app.take_redraw());
+    app.update(Msg::Health {
+        tab: None,
+        health: health(NOW + 2.0),
+    });
+    assert!(!app.take_redraw());
+    // ...but an error is.
+    app.update(Msg::Health {
+        tab: None,
+        health: SourceHealth {
+            error: Some("database is locked".into()),
+            ..health(NOW + 4.0)
+        },
+    });
+    assert!(app.take_redraw());
+    // The clock always redraws; a key does too.
+    app.update(Msg::Tick { now: NOW + 5.0 });
+    assert!(app.take_redraw());
+    app.update(key('3'));
+    assert!(app.take_redraw());
+    // On screen now: its pages are drawn at once.
+    app.update(list(jobs, page()));
+    assert!(app.take_redraw());
+}
+
+#[test]
+fn a_pool_snapshot_is_drawn_on_the_pool_tab_or_when_its_alerts_change() {
+    let (mut app, _) = new_app();
+    app.take_redraw();
+    app.update(alert_snapshot(NOW - 40.0, None));
+    assert!(app.take_redraw(), "a new alert shows in the status line");
+    app.update(alert_snapshot(NOW - 40.0, None));
+    assert!(!app.take_redraw(), "the same alerts, Pool tab hidden");
+    app.update(key('5'));
+    app.take_redraw();
+    app.update(alert_snapshot(NOW - 40.0, None));
+    assert!(app.take_redraw(), "the Pool tab shows every snapshot");
 }

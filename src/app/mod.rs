@@ -32,6 +32,7 @@ pub mod keymap;
 mod keys;
 pub mod list;
 pub mod msg;
+mod redraw;
 pub mod sorting;
 pub mod state;
 pub mod triage;

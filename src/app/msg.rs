@@ -20,7 +20,7 @@ use crate::triage::TriageReport;
 pub type Generation = u64;
 
 /// A page of one of the four lists.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ListData {
     Images(Page<ImageRow>),
     Sources(Page<SourceRow>),
@@ -124,6 +124,8 @@ pub enum Command {
     Triage(Option<f64>),
     /// The operator has seen the saturation alerts: clear them.
     AckAlerts,
+    /// This tab is on screen now: its data is polled every refresh, the others' less often.
+    ShowTab(Tab),
     /// Ring the terminal bell (a new saturation alert, when enabled).
     Bell,
     Quit,

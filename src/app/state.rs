@@ -151,11 +151,30 @@ pub struct App {
     pub(crate) alerts_rung: std::collections::HashSet<(crate::pool::sources::PoolKey, u64)>,
     pub(crate) next_generation: Generation,
     pub(crate) quit: bool,
+    /// Something on screen changed since the last frame ([`App::take_redraw`]).
+    pub(crate) redraw: bool,
 }
 
 impl App {
     pub fn should_quit(&self) -> bool {
         self.quit
+    }
+
+    /// Whether a frame must be drawn now (something on screen changed since the last call).
+    /// Changes that can wait are left for the next clock tick, which always redraws.
+    pub fn take_redraw(&mut self) -> bool {
+        std::mem::take(&mut self.redraw)
+    }
+
+    /// Whether a list tab has shown its first page.
+    pub fn tab_loaded(&self, tab: Tab) -> bool {
+        match tab {
+            Tab::Images => self.images.loaded,
+            Tab::Sources => self.sources.loaded,
+            Tab::Jobs => self.jobs.loaded,
+            Tab::Ms => self.ms.loaded,
+            Tab::Pool => self.pool.is_some(),
+        }
     }
 
     pub fn keymap(&self) -> &Keymap {

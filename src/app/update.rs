@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::app::header_cache::HeaderCache;
 use crate::app::list::{Keyed, ListState};
 use crate::app::msg::{Command, DetailData, DetailKey, Generation, ListData, Msg};
+use crate::app::redraw::Before;
 use crate::app::state::{App, AppConfig, Frozen, FrozenBuffer, InputTarget, REFRESH_STEPS};
 use crate::query::{Filter, Term};
 use crate::snapshot::{ImageRow, Page, Tab};
@@ -75,6 +76,7 @@ impl App {
             alerts_rung: Default::default(),
             next_generation: 0,
             quit: false,
+            redraw: true,
         };
         let commands = [Tab::Images, Tab::Sources, Tab::Jobs, Tab::Ms]
             .into_iter()
@@ -83,7 +85,21 @@ impl App {
         (app, commands)
     }
 
+    /// Apply one message. Besides its own commands, a change of the tab on screen is told to
+    /// the services (`ShowTab`: hidden tabs poll less often), and whether the screen changed
+    /// is noted for [`App::take_redraw`].
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        let shown = self.tab;
+        let before = Before::of(self, &msg);
+        let mut commands = self.apply_msg(msg);
+        if self.tab != shown {
+            commands.push(Command::ShowTab(self.tab));
+        }
+        self.redraw |= before.draw_now(self, shown);
+        commands
+    }
+
+    fn apply_msg(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Resize(cols, rows) => {

@@ -381,6 +381,11 @@ async fn start_demo_queue(
 /// In the TUI, log records go to the in-app log (`L`), never to the terminal; with
 /// `--log-file` also to that file, written by a background thread so the UI never waits on
 /// the disk. The returned guard flushes the file when dropped.
+///
+/// `tui_logger::init_logger` is not called: with tracing it only starts a thread that wakes
+/// 100 times a second to move records from tui-logger's intake buffer to the widget's. The
+/// event loop moves them before each frame instead (`terminal::event_loop::draw`); the
+/// intake holds 1000 records between frames, and frames come at least once a second.
 fn init_tui_logging(
     log_file: Option<&std::path::Path>,
 ) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
@@ -400,14 +405,12 @@ fn init_tui_logging(
             (Some(layer), Some(guard))
         }
     };
-    if tui_logger::init_logger(tui_logger::LevelFilter::Debug).is_ok() {
-        tui_logger::set_default_level(tui_logger::LevelFilter::Info);
-        let _ = tracing_subscriber::registry()
-            .with(tui_logger::TuiTracingSubscriberLayer)
-            .with(file_layer)
-            .with(tracing_subscriber::filter::LevelFilter::INFO)
-            .try_init();
-    }
+    tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+    let _ = tracing_subscriber::registry()
+        .with(tui_logger::TuiTracingSubscriberLayer)
+        .with(file_layer)
+        .with(tracing_subscriber::filter::LevelFilter::INFO)
+        .try_init();
     Ok(guard)
 }
 

@@ -18,8 +18,10 @@ pub mod logtail;
 pub mod ms;
 pub mod plan;
 pub mod schema;
+pub mod side_tables;
 pub mod sources;
 pub mod sql;
+pub mod stamp;
 pub mod summary;
 
 use std::path::{Path, PathBuf};

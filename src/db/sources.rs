@@ -6,7 +6,9 @@
 //! photometry id it folded in; each [`Db::refresh_sources`] reads only newer rows, in id order
 //! and bounded chunks, so a first load proceeds over several polls ([`SourceAggregate::progress`])
 //! and later polls read only what the pipeline added. `variability_stats` and the names in
-//! `sources` are small and re-read each time.
+//! `sources` are followed the same way, by rowid and `updated_at` ([`crate::db::side_tables`]),
+//! and read whole only now and then. A revision number moves whenever anything the list shows
+//! changed, so a poll that found nothing new can reuse the page it built last time.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -17,6 +19,7 @@ use crate::db::Db;
 use crate::db::error::DbError;
 use crate::db::filter::check_fields;
 use crate::db::schema::Schema;
+use crate::db::side_tables::{SideRead, SideSync, SideTable};
 use crate::db::sql::{self, Bind, SqlBuf};
 use crate::query::{Cursor, ListQuery, SqlValue};
 use crate::snapshot::{Page, SourceRow, Variability};
@@ -117,7 +120,11 @@ pub struct SourceAggregate {
     max_photometry_id: Option<i64>,
     variability: HashMap<String, VariabilityRow>,
     names: HashMap<String, String>,
+    variability_sync: SideSync,
+    names_sync: SideSync,
     chunk_rows: i64,
+    /// Moves whenever rows, variability or names change.
+    revision: u64,
 }
 
 impl Default for SourceAggregate {
@@ -148,8 +155,16 @@ impl SourceAggregate {
             max_photometry_id: None,
             variability: HashMap::new(),
             names: HashMap::new(),
+            variability_sync: SideSync::default(),
+            names_sync: SideSync::default(),
             chunk_rows: rows.max(1),
+            revision: 0,
         }
+    }
+
+    /// Changes whenever what the list shows may have changed (equal revisions, equal pages).
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     pub fn last_photometry_id(&self) -> i64 {
@@ -176,6 +191,7 @@ impl SourceAggregate {
     /// only.
     pub fn apply<'a>(&mut self, points: impl IntoIterator<Item = &'a PhotometryPoint>) {
         for p in points {
+            self.revision += 1;
             self.last_photometry_id = self.last_photometry_id.max(p.id);
             let Some(id) = p.source_id.as_deref().filter(|s| !s.is_empty()) else {
                 continue;
@@ -193,7 +209,10 @@ impl SourceAggregate {
 
     fn reset(&mut self) {
         let chunk = self.chunk_rows;
+        // A reset changes the list: the revision goes on rather than back to zero.
+        let revision = self.revision + 1;
         *self = SourceAggregate::with_chunk(chunk);
+        self.revision = revision;
     }
 
     /// The list row of one source.
@@ -384,6 +403,32 @@ pub(crate) fn variability_row(r: &SqliteRow) -> VariabilityRow {
     }
 }
 
+/// Fold a side-table read into its map; whether the map changed.
+fn merge<V: PartialEq>(
+    map: &mut HashMap<String, V>,
+    read: SideRead,
+    parse: impl Fn(&SqliteRow) -> Option<(String, V)>,
+) -> bool {
+    match read {
+        SideRead::Whole(rows) => {
+            let whole: HashMap<String, V> = rows.iter().filter_map(parse).collect();
+            let changed = whole != *map;
+            *map = whole;
+            changed
+        }
+        SideRead::Changed(rows) => {
+            let mut changed = false;
+            for (key, value) in rows.iter().filter_map(parse) {
+                if map.get(&key) != Some(&value) {
+                    map.insert(key, value);
+                    changed = true;
+                }
+            }
+            changed
+        }
+    }
+}
+
 /// `COALESCE(flux_jy, peak_flux_jy)` with whichever exists.
 pub(crate) fn flux_expr(s: &Schema) -> String {
     sql::coalesce(&[
@@ -478,41 +523,40 @@ impl Db {
         agg: &mut SourceAggregate,
     ) -> Result<(), DbError> {
         if schema.has_column("variability_stats", "source_id") {
-            let rows = self
-                .fetch(
-                    "variability_stats",
-                    SqlBuf::with(
-                        format!(
-                            "SELECT {} FROM variability_stats WHERE source_id IS NOT NULL LIMIT ?",
-                            variability_select(schema)
-                        ),
-                        vec![Bind::Int(SIDE_TABLE_ROWS)],
-                    ),
-                )
+            let spec = SideTable {
+                table: "variability_stats",
+                columns: variability_select(schema),
+                keep: "source_id IS NOT NULL",
+                updated: schema
+                    .has_column("variability_stats", "updated_at")
+                    .then_some("updated_at"),
+                limit: SIDE_TABLE_ROWS,
+            };
+            let read = self
+                .read_side_table(&spec, &mut agg.variability_sync)
                 .await?;
-            agg.variability = rows
-                .iter()
-                .filter_map(|r| Some((sql::text(r, "source_id")?, variability_row(r))))
-                .collect();
-        } else {
+            let parse = |r: &SqliteRow| Some((sql::text(r, "source_id")?, variability_row(r)));
+            agg.revision += u64::from(merge(&mut agg.variability, read, parse));
+        } else if !agg.variability.is_empty() {
             agg.variability.clear();
+            agg.variability_sync.reset();
+            agg.revision += 1;
         }
         if schema.has_column("sources", "id") && schema.has_column("sources", "name") {
-            let rows = self
-                .fetch(
-                    "source names",
-                    SqlBuf::with(
-                        "SELECT id, name FROM sources WHERE name IS NOT NULL LIMIT ?",
-                        vec![Bind::Int(SIDE_TABLE_ROWS)],
-                    ),
-                )
-                .await?;
-            agg.names = rows
-                .iter()
-                .filter_map(|r| Some((sql::text(r, "id")?, sql::text(r, "name")?)))
-                .collect();
-        } else {
+            let spec = SideTable {
+                table: "sources",
+                columns: "id, name".into(),
+                keep: "name IS NOT NULL",
+                updated: None,
+                limit: SIDE_TABLE_ROWS,
+            };
+            let read = self.read_side_table(&spec, &mut agg.names_sync).await?;
+            let parse = |r: &SqliteRow| Some((sql::text(r, "id")?, sql::text(r, "name")?));
+            agg.revision += u64::from(merge(&mut agg.names, read, parse));
+        } else if !agg.names.is_empty() {
             agg.names.clear();
+            agg.names_sync.reset();
+            agg.revision += 1;
         }
         Ok(())
     }
@@ -543,8 +587,11 @@ impl Db {
                 ),
             )
             .await?;
-        agg.reset();
-        agg.aggs = rows
+        // It followed photometry before (the table went away): start afresh.
+        if agg.last_photometry_id != 0 || agg.max_photometry_id.is_some() {
+            agg.reset();
+        }
+        let aggs: HashMap<String, Agg> = rows
             .iter()
             .filter_map(|r| {
                 Some((
@@ -559,6 +606,10 @@ impl Db {
                 ))
             })
             .collect();
+        if aggs != agg.aggs {
+            agg.aggs = aggs;
+            agg.revision += 1;
+        }
         self.refresh_side_tables(schema, agg).await
     }
 }

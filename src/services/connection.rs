@@ -42,6 +42,15 @@ impl DbSlot {
     pub fn request_reopen(&self) {
         self.reopen.notify_one();
     }
+
+    /// A slot that always holds `db` (or nothing): for tests of the pollers.
+    pub fn fixed(db: Option<Arc<Db>>) -> DbSlot {
+        let (_tx, rx) = watch::channel(db);
+        DbSlot {
+            rx,
+            reopen: Arc::new(Notify::new()),
+        }
+    }
 }
 
 /// (device, inode) of a file: changes when the file is replaced.

@@ -1,6 +1,10 @@
-//! One poller per list tab. Each runs its current query on its own interval, immediately
-//! when the query or the connection changes, and never overlaps itself (one loop, one query
-//! at a time). A failure keeps the app's last good page and marks the tab stale.
+//! One poller per list tab. Each runs its current query on its own interval — every refresh
+//! while its tab is on screen, every few while hidden ([`crate::services::shown`]) —
+//! immediately when the query or the connection changes or its tab comes on screen, and never
+//! overlaps itself (one loop, one query at a time). A timed poll of a database at rest is
+//! skipped ([`crate::services::quiet`]), and a page equal to the last one sent is not sent
+//! again (only the health moves on), so an unchanged list costs the app nothing. A failure
+//! keeps the app's last good page and marks the tab stale.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,13 +12,16 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{Generation, ListData, Msg};
+use crate::db::stamp::FileStamp;
 use crate::db::{Db, DbError, Schema, SourceAggregate};
 use crate::query::ListQuery;
 use crate::queue::Queue;
 use crate::services::clock::now_unix;
 use crate::services::connection::DbSlot;
 use crate::services::queue::{QueueSlot, merge_jobs, tasks_page};
-use crate::snapshot::{JobRow, Page, SourceHealth, Tab};
+use crate::services::quiet::Quiet;
+use crate::services::shown::Shown;
+use crate::snapshot::{JobRow, Page, SourceHealth, SourceRow, Tab};
 
 /// A query slower than this many refresh intervals is abandoned and reported.
 const TIMEOUT_INTERVALS: u32 = 3;
@@ -41,6 +48,24 @@ impl ListHandle {
 #[derive(Default)]
 pub struct ListCache {
     pub sources: SourceAggregate,
+    /// The last Sources page, with the aggregate's revision and the query it answered:
+    /// sorting every source again is only needed when one of them changed.
+    sources_page: Option<(u64, ListQuery, Page<SourceRow>)>,
+}
+
+impl ListCache {
+    fn sources_page(&mut self, query: &ListQuery) -> Result<Page<SourceRow>, DbError> {
+        let revision = self.sources.revision();
+        if let Some((r, q, page)) = &self.sources_page
+            && *r == revision
+            && q == query
+        {
+            return Ok(page.clone());
+        }
+        let page = self.sources.page(query)?;
+        self.sources_page = Some((revision, query.clone(), page.clone()));
+        Ok(page)
+    }
 }
 
 /// Fetch one page of `tab`. Shared by the pollers and the headless commands. The Jobs tab
@@ -58,7 +83,7 @@ pub async fn fetch(
         Tab::Ms => ListData::Ms(db.ms_list(query).await?),
         Tab::Sources => {
             db.refresh_sources(&mut cache.sources).await?;
-            ListData::Sources(cache.sources.page(query)?)
+            ListData::Sources(cache.sources_page(query)?)
         }
         Tab::Pool => unreachable!("the Pool tab is fed by services::pools"),
     })
@@ -119,6 +144,7 @@ pub fn spawn(
     mut db: DbSlot,
     mut queue: QueueSlot,
     mut refresh: watch::Receiver<Duration>,
+    mut shown: Shown,
     out: mpsc::UnboundedSender<Msg>,
 ) -> ListHandle {
     let (query_tx, mut query_rx) = watch::channel((0, ListQuery::default()));
@@ -128,6 +154,10 @@ pub fn spawn(
         // A weak reference pins the allocation, so a new connection can never alias the old one.
         let mut cache_db: Option<std::sync::Weak<Db>> = None;
         let mut health = SourceHealth::default();
+        let mut last_sent: Option<(Generation, ListData)> = None;
+        let mut quiet = Quiet::default();
+        // Whether the poller woke for its interval (not for a new query, connection or tab).
+        let mut timed = false;
         let mut slowest = Duration::ZERO;
         // Nothing runs until the app sends its first query.
         if query_rx.changed().await.is_err() {
@@ -145,29 +175,52 @@ pub fn spawn(
                     {
                         cache = ListCache::default();
                         cache_db = Some(Arc::downgrade(conn));
+                        quiet.forget();
                     }
-                    let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
-                    run_once(
-                        conn,
-                        queue.current().as_ref(),
-                        tab,
-                        generation,
-                        &query,
-                        false,
-                        timeout,
-                        &mut cache,
-                        &mut health,
-                        &db,
-                        &out,
-                    )
-                    .await;
-                    if let Some(latency) = health.latency.filter(|l| *l > slowest) {
-                        slowest = latency;
-                        tracing::info!(
-                            "{} refresh took {} ms (slowest so far)",
-                            tab.title(),
-                            latency.as_millis()
-                        );
+                    let stamp = FileStamp::of(conn.path());
+                    let queue_now = queue.current();
+                    // The queue's tasks and a first load still in progress change without
+                    // the file changing.
+                    let at_rest = queue_now.is_none() || tab != Tab::Jobs;
+                    let loading = tab == Tab::Sources && !cache.sources.progress().is_complete();
+                    if timed && at_rest && !loading && quiet.skip(&stamp, generation, &query) {
+                        // Nothing was committed since the last fetch: its rows are current.
+                        health.last_attempt = Some(now_unix());
+                        health.last_ok = health.last_attempt;
+                        let _ = out.send(Msg::Health {
+                            tab: Some(tab),
+                            health: health.clone(),
+                        });
+                    } else {
+                        let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
+                        let ok = run_once(
+                            conn,
+                            queue_now.as_ref(),
+                            tab,
+                            generation,
+                            &query,
+                            false,
+                            timeout,
+                            &mut cache,
+                            &mut health,
+                            &mut last_sent,
+                            &db,
+                            &out,
+                        )
+                        .await;
+                        if ok {
+                            quiet.fetched(stamp, generation, &query);
+                        } else {
+                            quiet.forget();
+                        }
+                        if let Some(latency) = health.latency.filter(|l| *l > slowest) {
+                            slowest = latency;
+                            tracing::info!(
+                                "{} refresh took {} ms (slowest so far)",
+                                tab.title(),
+                                latency.as_millis()
+                            );
+                        }
                     }
                 }
                 None => {
@@ -183,17 +236,28 @@ pub fn spawn(
                 return;
             }
             // Wait for the next reason to fetch; load-more requests are served in between.
-            // A first load still under way goes on at once (a chunk per fetch), so a year of
-            // photometry is read in seconds rather than a chunk per refresh interval.
-            let every = if health.loading.is_some() && health.error.is_none() {
-                FIRST_LOAD_PAUSE
-            } else {
-                *refresh.borrow()
-            };
-            let deadline = tokio::time::Instant::now() + every;
+            let fetched_at = tokio::time::Instant::now();
+            timed = false;
+            // A first load still under way goes on almost at once (a chunk per fetch), even
+            // while hidden, so a year of photometry is read in seconds rather than a chunk per
+            // refresh interval.
+            let loading = health.loading.is_some() && health.error.is_none();
             loop {
+                let every = if loading {
+                    FIRST_LOAD_PAUSE
+                } else {
+                    shown.every(tab, *refresh.borrow())
+                };
+                let deadline = fetched_at + every;
                 tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => break,
+                    _ = tokio::time::sleep_until(deadline) => {
+                        timed = true;
+                        break;
+                    }
+                    // On screen now: fetch at once. Off screen: wait the longer interval.
+                    _ = shown.changed() => {
+                        if shown.is(tab) { break; }
+                    }
                     changed = query_rx.changed() => {
                         if changed.is_err() { return; }
                         break;
@@ -206,7 +270,7 @@ pub fn spawn(
                         let Some((generation, query)) = more else { return };
                         if let Some(conn) = db.current() {
                             let timeout = (*refresh.borrow() * TIMEOUT_INTERVALS).max(TIMEOUT_MIN);
-                            run_once(&conn, queue.current().as_ref(), tab, generation, &query, true, timeout, &mut cache, &mut health, &db, &out).await;
+                            run_once(&conn, queue.current().as_ref(), tab, generation, &query, true, timeout, &mut cache, &mut health, &mut last_sent, &db, &out).await;
                         }
                     }
                 }
@@ -230,13 +294,15 @@ async fn run_once(
     timeout: Duration,
     cache: &mut ListCache,
     health: &mut SourceHealth,
+    last_sent: &mut Option<(Generation, ListData)>,
     slot: &DbSlot,
     out: &mpsc::UnboundedSender<Msg>,
-) {
+) -> bool {
     let started = Instant::now();
     health.last_attempt = Some(now_unix());
     let result = tokio::time::timeout(timeout, fetch(conn, queue, tab, query, cache)).await;
     health.latency = Some(started.elapsed());
+    let ok = matches!(result, Ok(Ok(_)));
     match result {
         Ok(Ok(data)) => {
             health.last_ok = health.last_attempt;
@@ -245,11 +311,21 @@ async fn run_once(
             let progress = cache.sources.progress();
             health.loading =
                 (tab == Tab::Sources && !progress.is_complete()).then(|| progress.fraction());
-            let _ = out.send(Msg::List {
-                generation,
-                append,
-                data,
-            });
+            // The same first page again changes nothing on screen: say only that it is fresh.
+            let unchanged = !append
+                && last_sent
+                    .as_ref()
+                    .is_some_and(|(g, d)| *g == generation && *d == data);
+            if !unchanged {
+                if !append {
+                    *last_sent = Some((generation, data.clone()));
+                }
+                let _ = out.send(Msg::List {
+                    generation,
+                    append,
+                    data,
+                });
+            }
         }
         Ok(Err(e)) if e.is_missing() => {
             health.error = None;
@@ -275,4 +351,5 @@ async fn run_once(
         tab: Some(tab),
         health: health.clone(),
     });
+    ok
 }

@@ -4,9 +4,11 @@
 //! - `connection`: opens the database read-only and keeps it open (reopens when the file goes
 //!   away and comes back), with backoff.
 //! - `lists`: one poller per list tab; `fetch` is shared with the headless commands.
+//! - `shown`: which tab is on screen; hidden tabs poll less often.
 //! - `detail`: the open detail pane, kept fresh.
 //! - `fits`: FITS header requests, newest first, bounded.
-//! - `pools`: samples every pool once a second into a bounded history, plus the SQLite file view.
+//! - `pools`: samples every pool once a second into a bounded history, plus the SQLite file
+//!   view; the Pool tab gets snapshots while it is on screen (and alerts always).
 //! - `queue`: the PostgreSQL task queue (when configured): connector, health, Jobs merge.
 //! - `triage`: the triage report, kept fresh while the triage view is open.
 //! - `clock`: the one-second tick.
@@ -18,6 +20,8 @@ pub mod fits;
 pub mod lists;
 pub mod pools;
 pub mod queue;
+pub mod quiet;
+pub mod shown;
 pub mod triage;
 
 use std::path::PathBuf;
@@ -54,6 +58,7 @@ pub struct Services {
     detail: mpsc::UnboundedSender<Option<crate::app::DetailKey>>,
     fits: mpsc::UnboundedSender<String>,
     refresh: watch::Sender<Duration>,
+    shown: watch::Sender<Tab>,
     triage: triage::TriageHandle,
     ack_alerts: mpsc::UnboundedSender<()>,
 }
@@ -67,6 +72,8 @@ impl Services {
         out: mpsc::UnboundedSender<Msg>,
     ) -> Services {
         let (refresh_tx, refresh_rx) = watch::channel(cfg.refresh);
+        // The app starts on Images; it says so again (and on every switch) with `ShowTab`.
+        let (shown_tx, shown) = shown::Shown::channel(Tab::Images);
         let db = connection::spawn(
             cfg.db_path.clone(),
             cfg.db_options.clone(),
@@ -95,6 +102,7 @@ impl Services {
                         db.clone(),
                         queue.clone(),
                         refresh_rx.clone(),
+                        shown.clone(),
                         out.clone(),
                     ),
                 )
@@ -124,6 +132,7 @@ impl Services {
                 sources: cfg.pool_sources.clone(),
                 alert_after: cfg.alert_after,
             },
+            shown,
             out.clone(),
         );
         clock::spawn(out);
@@ -132,6 +141,7 @@ impl Services {
             detail,
             fits: fits_tx,
             refresh: refresh_tx,
+            shown: shown_tx,
             triage,
             ack_alerts,
         }
@@ -173,6 +183,7 @@ impl Services {
             Command::SetRefreshInterval(d) => {
                 let _ = self.refresh.send(d);
             }
+            Command::ShowTab(tab) => shown::show(&self.shown, tab),
             Command::Triage(window) => {
                 let _ = self.triage.send(window);
             }

@@ -1,7 +1,7 @@
 //! Samples every pool once a second: the in-process ones (the registry) and the external
 //! sources (PostgreSQL, pgbouncer, Prometheus; each on its own interval in the sampler), into a
 //! bounded history and the saturation tracker; adds the SQLite file view (walked from /proc in
-//! a blocking task) and sends the Pool tab its snapshot. Sampling reads counters and server
+//! a blocking task, only while the Pool tab is on screen) and sends the Pool tab its snapshot. Sampling reads counters and server
 //! views only: it never takes a connection from a pool it measures.
 
 use std::path::PathBuf;
@@ -10,11 +10,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::app::Msg;
-use crate::pool::sources::{PoolKey, PoolSampler, PoolSourceConfig, SaturationTracker};
+use crate::pool::sources::{
+    PoolKey, PoolSampler, PoolSourceConfig, SaturationAlert, SaturationTracker,
+};
 use crate::pool::sqlite_file::sqlite_file_view;
 use crate::pool::{PoolHistory, PoolRegistry};
 use crate::services::clock::now_unix;
-use crate::snapshot::PoolSnapshot;
+use crate::services::shown::Shown;
+use crate::snapshot::{PoolSnapshot, PoolStats, SqliteFileView, Tab};
 
 /// The file view walks /proc: once every few samples is enough.
 const FILE_VIEW_EVERY: u32 = 2;
@@ -28,9 +31,13 @@ pub struct PoolServiceConfig {
 }
 
 /// Starts the service; send `()` on the returned channel to acknowledge the current alerts.
+/// Pools are sampled every second whatever is on screen (the history and the alerts need
+/// every sample), but the app gets a snapshot only while the Pool tab is on screen, at once
+/// when it comes on screen, and whenever the alerts change (they show on every tab).
 pub fn spawn(
     registry: PoolRegistry,
     cfg: PoolServiceConfig,
+    mut shown: Shown,
     out: mpsc::UnboundedSender<Msg>,
 ) -> mpsc::UnboundedSender<()> {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<()>();
@@ -46,11 +53,21 @@ pub fn spawn(
         let mut tracker = SaturationTracker::new(cfg.alert_after);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut file_view = None;
+        let mut file_view: Option<SqliteFileView> = None;
         let mut last_view_at = Instant::now();
-        for n in 0u32.. {
+        let mut pools: Vec<PoolStats> = Vec::new();
+        // The alerts the app was last sent (`None`: nothing sent yet).
+        let mut sent_alerts: Option<Vec<SaturationAlert>> = None;
+        let mut ticks = 0u32;
+        loop {
+            let mut sample = false;
             tokio::select! {
-                _ = tick.tick() => {}
+                _ = tick.tick() => sample = true,
+                _ = shown.changed() => {
+                    if !shown.is(Tab::Pool) {
+                        continue;
+                    }
+                }
                 ack = ack_rx.recv() => {
                     if ack.is_none() {
                         return;
@@ -61,24 +78,35 @@ pub fn spawn(
                     }
                 }
             }
-            let now = now_unix();
-            let mut pools = registry.sample_all(now);
-            if let Some(sampler) = &sampler {
-                pools.extend(sampler.latest());
+            if sample {
+                pools = registry.sample_all(now_unix());
+                if let Some(sampler) = &sampler {
+                    pools.extend(sampler.latest());
+                }
+                for p in pools.iter().filter(|p| p.stale.is_none()) {
+                    history.record(p);
+                }
+                for alert in tracker.observe(&pools) {
+                    tracing::warn!(
+                        "pool {}/{} saturated since {} ({} waiting at peak)",
+                        alert.pool.source,
+                        alert.pool.name,
+                        crate::text::fmt_utc(alert.since),
+                        alert.peak_waiting
+                    );
+                }
             }
-            for p in pools.iter().filter(|p| p.stale.is_none()) {
-                history.record(p);
+            let on_screen = shown.is(Tab::Pool);
+            let alerts: Vec<SaturationAlert> = tracker.alerts().into_iter().cloned().collect();
+            if !on_screen && sent_alerts.as_ref() == Some(&alerts) {
+                continue;
             }
-            for alert in tracker.observe(&pools) {
-                tracing::warn!(
-                    "pool {}/{} saturated since {} ({} waiting at peak)",
-                    alert.pool.source,
-                    alert.pool.name,
-                    crate::text::fmt_utc(alert.since),
-                    alert.peak_waiting
-                );
+            // The file view walks /proc: only for a Pool tab on screen, every few samples.
+            let view_due = file_view.is_none() || !sample || ticks.is_multiple_of(FILE_VIEW_EVERY);
+            if sample {
+                ticks = ticks.wrapping_add(1);
             }
-            if n % FILE_VIEW_EVERY == 0 {
+            if on_screen && view_due {
                 let path = cfg.db_path.clone();
                 let prev = file_view.clone();
                 let elapsed = last_view_at.elapsed();
@@ -97,10 +125,11 @@ pub fn spawn(
                     .iter()
                     .map(|p| tracker.saturated_since(&PoolKey::of(p)))
                     .collect(),
-                alerts: tracker.alerts().into_iter().cloned().collect(),
-                pools,
+                alerts: alerts.clone(),
+                pools: pools.clone(),
                 sqlite: file_view.clone(),
             };
+            sent_alerts = Some(alerts);
             if out.send(Msg::Pool(Box::new(snapshot))).is_err() {
                 return;
             }

@@ -1,6 +1,7 @@
 //! The interactive loop: one channel of messages (keys, resizes, data, ticks); the screen is
-//! redrawn only after a message, never on a fixed frame rate. Bursts of messages are applied
-//! together and drawn once. Frames are wrapped in synchronized output to avoid flicker over SSH.
+//! redrawn only after a message that changed it ([`App::take_redraw`]), never on a fixed frame
+//! rate. Bursts of messages are applied together and drawn once. Frames are wrapped in
+//! synchronized output to avoid flicker over SSH.
 
 use std::io::Write;
 
@@ -38,6 +39,7 @@ pub async fn run(
     for command in app.update(Msg::Resize(size.width, size.height)) {
         services.dispatch(command);
     }
+    app.take_redraw();
     draw(terminal, &app)?;
     tracing::info!(
         "first frame after {} ms",
@@ -78,7 +80,10 @@ pub async fn run(
         if app.should_quit() {
             return Ok(Exit::Quit);
         }
-        draw(terminal, &app)?;
+        if app.take_redraw() {
+            draw(terminal, &app)?;
+        }
+        // A tab's first rows are always drawn at once, so this is when the operator sees them.
         if !all_filled
             && app.images.loaded
             && app.sources.loaded
@@ -108,6 +113,10 @@ pub async fn run(
 }
 
 fn draw(terminal: &mut Tui, app: &App) -> anyhow::Result<()> {
+    // The monitor's own log records wait in tui-logger's intake until moved; no thread of its
+    // own polls for them (see `cli::run::init_tui_logging`). Every frame (at least one a
+    // second, with the clock) moves them, so the log pane is as fresh as the screen.
+    tui_logger::move_events();
     execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     terminal.draw(|frame| crate::ui::draw(frame, app))?;
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
