@@ -360,6 +360,7 @@ fn a_stale_source_frozen_screen_and_empty_failed_filter() {
             latency: None,
             error: Some("database is locked".into()),
             missing: None,
+            loading: None,
         },
     });
     let commands = app.update(key('f'));

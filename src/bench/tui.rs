@@ -39,7 +39,7 @@ pub fn milestones(log: &str) -> Milestones {
     let after = |needle: &str| {
         log.lines().find_map(|l| {
             let rest = &l[l.find(needle)? + needle.len()..];
-            rest.trim_start().split_whitespace().next()?.parse().ok()
+            rest.split_whitespace().next()?.parse().ok()
         })
     };
     Milestones {

@@ -11,6 +11,9 @@ use crate::snapshot::{JobRow, JobSource, JobStatus};
 
 /// At most this many failures are read (newest first); a day rarely has more.
 pub const FAILURES_MAX: usize = 5_000;
+/// Jobs are ordered by when they were created, but fail when they finish: rows created this
+/// long before the window are still read, for jobs that ran that long.
+pub const LONGEST_JOB_S: f64 = 86_400.0;
 /// At most this many running jobs are read; the long runners are picked from them.
 pub const RUNNING_MAX: usize = 1_000;
 
@@ -45,7 +48,10 @@ impl Db {
             limit: FAILURES_MAX,
             ..ListQuery::default()
         };
-        let (rows, _) = self.drift_retry(|| self.jobs_ordered(&query, None)).await?;
+        let floor = Some(since - LONGEST_JOB_S);
+        let (rows, _) = self
+            .drift_retry(|| self.jobs_ordered_since(&query, None, floor))
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|o| failure_record(o.row))
