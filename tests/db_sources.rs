@@ -57,9 +57,11 @@ async fn the_aggregate_grows_from_new_rows_without_rereading_old_ones() {
 }
 
 #[tokio::test]
-async fn a_big_first_load_proceeds_over_several_polls() {
+async fn without_a_source_index_a_big_first_load_proceeds_over_several_polls() {
     let p = Pipeline::new().await;
     p.exec(&photometry_sql(1, 250, 5)).await;
+    // With the pipeline's index on source_id the first load is one read of the index.
+    p.exec("DROP INDEX idx_photometry_source_id").await;
     let db = p.open().await;
     let mut agg = SourceAggregate::with_chunk(100);
     let mut polls = 0;
