@@ -63,7 +63,8 @@ pub struct FailureContext<'a> {
     pub image_path: &'a str,
 }
 
-const SRC: &str = "/opt/dsa110-contimg/src/dsa110_contimg";
+/// Where the pipeline's code lives, for traceback frames.
+pub(crate) const SRC: &str = "/opt/dsa110-contimg/src/dsa110_contimg";
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {

@@ -206,11 +206,14 @@ pub fn plan_ms(
                 events,
                 params: job_params(
                     stage,
-                    params,
-                    &ms.ms_path,
-                    &ms.group_id,
-                    &pbcor_path,
-                    calset,
+                    &JobParamsInput {
+                        images_dir: &params.layout.images_dir().display().to_string(),
+                        ms_path: &ms.ms_path,
+                        group_id: &ms.group_id,
+                        image: &pbcor_path,
+                        calset: calset.map(|c| c.set_name.as_str()),
+                        field_radius_deg: params.field_radius_deg,
+                    },
                 ),
                 artifacts: artifacts(stage, failure.is_some(), params, &ms, calset, &pbcor_path),
             });
@@ -434,51 +437,58 @@ fn ms_stage_name(stage: Stage) -> &'static str {
     }
 }
 
-fn wsclean_command(params: &TimelineParams, ms_path: &str, gid: &str) -> String {
+/// The imaging job's command line, as the pipeline logs it.
+pub fn wsclean_command(images_dir: &str, ms_path: &str, gid: &str) -> String {
     format!(
-        "wsclean -name {}/{gid}.img -size 5040 5040 -scale 2.5asec -niter 10000 -mgain 0.8 \
+        "wsclean -name {images_dir}/{gid}.img -size 5040 5040 -scale 2.5asec -niter 10000 -mgain 0.8 \
          -auto-threshold 3 -auto-mask 5 -weight briggs 0.5 -pol I -data-column CORRECTED_DATA \
-         -j 16 -mem 80 -reorder -parallel-deconvolution 2048 -apply-primary-beam {ms_path}",
-        params.layout.images_dir().display()
+         -j 16 -mem 80 -reorder -parallel-deconvolution 2048 -apply-primary-beam {ms_path}"
     )
 }
 
-fn job_params(
-    stage: Stage,
-    params: &TimelineParams,
-    ms_path: &str,
-    gid: &str,
-    image: &str,
-    calset: Option<&CalSet>,
-) -> String {
+/// What a job's `params` JSON is made of (the benchmark's generator writes the same).
+#[derive(Debug, Clone, Copy)]
+pub struct JobParamsInput<'a> {
+    pub images_dir: &'a str,
+    pub ms_path: &'a str,
+    pub group_id: &'a str,
+    /// The primary-beam-corrected image photometry reads.
+    pub image: &'a str,
+    /// The calibration table set's name, when one applies.
+    pub calset: Option<&'a str>,
+    pub field_radius_deg: f64,
+}
+
+/// The `params` JSON of a job of `stage`, as the pipeline writes it.
+pub fn job_params(stage: Stage, i: &JobParamsInput<'_>) -> String {
     match stage {
         Stage::Conversion => json!({
-            "group_id": gid,
+            "group_id": i.group_id,
             "input_dir": "/data/incoming",
             "expected_subbands": 16,
-            "output_ms": ms_path,
+            "output_ms": i.ms_path,
             "writer": "parallel-subband",
         }),
         Stage::Calibration => json!({
-            "ms_path": ms_path,
-            "caltable_set": calset.map(|c| c.set_name.clone()),
+            "ms_path": i.ms_path,
+            "caltable_set": i.calset,
             "refant": "103",
             "flag_rfi": true,
         }),
         Stage::Imaging => json!({
-            "ms_path": ms_path,
+            "ms_path": i.ms_path,
             "backend": "wsclean",
             "imsize": 5040,
             "cell_arcsec": 2.5,
             "niter": 10000,
             "robust": 0.5,
             "pbcor": true,
-            "command": wsclean_command(params, ms_path, gid),
+            "command": wsclean_command(i.images_dir, i.ms_path, i.group_id),
         }),
         Stage::Photometry => json!({
-            "image_path": image,
+            "image_path": i.image,
             "catalog": "nvss",
-            "radius_deg": params.field_radius_deg,
+            "radius_deg": i.field_radius_deg,
             "min_flux_mjy": 1.0,
         }),
     }
@@ -521,7 +531,11 @@ fn stage_messages(
         Stage::Imaging => vec![
             format!(
                 "Running {}",
-                wsclean_command(params, &ms.ms_path, &ms.group_id)
+                wsclean_command(
+                    &params.layout.images_dir().display().to_string(),
+                    &ms.ms_path,
+                    &ms.group_id,
+                )
             ),
             format!("Wrote {image}"),
         ],
@@ -695,7 +709,11 @@ fn plan_image(
         bmin_deg,
         bpa_deg,
         cell_deg,
-        command_line: wsclean_command(params, &ms.ms_path, &ms.group_id),
+        command_line: wsclean_command(
+            &params.layout.images_dir().display().to_string(),
+            &ms.ms_path,
+            &ms.group_id,
+        ),
         history: vec![
             "WSClean version 3.4 (2023-10-11)".to_string(),
             format!("dsa110_contimg imaging stage, run {}", ms.run_id),

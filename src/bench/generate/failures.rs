@@ -3,21 +3,10 @@
 //! the numbers, paths and ids that vary between occurrences. Triage groups them by signature,
 //! so a year of failures falls into about as many groups as there are templates.
 
-use crate::demo::errors::Stage;
+pub use crate::demo::errors::FailureContext;
+use crate::demo::errors::{SRC, Stage};
 
 use super::mix::Draw;
-
-/// Where the pipeline's code lives, for traceback frames.
-const SRC: &str = "/opt/dsa110-contimg/src/dsa110_contimg";
-
-/// What a failure talks about.
-#[derive(Debug, Clone, Copy)]
-pub struct FailureContext<'a> {
-    pub ms_path: &'a str,
-    pub group_id: &'a str,
-    pub mid_mjd: f64,
-    pub image_path: &'a str,
-}
 
 /// One failed attempt: the exception line and the traceback that ends with it.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,6 +12,7 @@ use crate::demo::rows::{
     BatchItemRecord, BatchJobRecord, CalAppliedRecord, CaltableRecord, JobRecord, MsIndexRecord,
     MsStateRecord,
 };
+use crate::demo::timeline::{self, JobParamsInput};
 use crate::text::format::{mjd_to_unix, unix_to_mjd};
 
 use super::failures::{self, FailureContext};
@@ -70,49 +71,18 @@ pub fn ms_state_row(p: &MsPlan) -> MsStateRecord {
     }
 }
 
-fn wsclean_command(p: &MsPlan) -> String {
-    format!(
-        "wsclean -name {IMAGES_DIR}/{}.img -size 5040 5040 -scale 2.5asec -niter 10000 \
-         -mgain 0.8 -auto-threshold 3 -auto-mask 5 -weight briggs 0.5 -pol I \
-         -data-column CORRECTED_DATA -j 16 -mem 80 -reorder -parallel-deconvolution 2048 \
-         -apply-primary-beam {}",
-        p.group_id, p.ms_path
-    )
-}
-
 fn job_params(p: &MsPlan, stage: Stage, calset: &str) -> String {
-    match stage {
-        Stage::Conversion => json!({
-            "group_id": p.group_id,
-            "input_dir": "/data/incoming",
-            "expected_subbands": 16,
-            "output_ms": p.ms_path,
-            "writer": "parallel-subband",
-        }),
-        Stage::Calibration => json!({
-            "ms_path": p.ms_path,
-            "caltable_set": calset,
-            "refant": "103",
-            "flag_rfi": true,
-        }),
-        Stage::Imaging => json!({
-            "ms_path": p.ms_path,
-            "backend": "wsclean",
-            "imsize": 5040,
-            "cell_arcsec": 2.5,
-            "niter": 10000,
-            "robust": 0.5,
-            "pbcor": true,
-            "command": wsclean_command(p),
-        }),
-        Stage::Photometry => json!({
-            "image_path": pbcor_path(&p.group_id),
-            "catalog": "nvss",
-            "radius_deg": 1.75,
-            "min_flux_mjy": 1.0,
-        }),
-    }
-    .to_string()
+    timeline::job_params(
+        stage,
+        &JobParamsInput {
+            images_dir: IMAGES_DIR,
+            ms_path: &p.ms_path,
+            group_id: &p.group_id,
+            image: &pbcor_path(&p.group_id),
+            calset: Some(calset),
+            field_radius_deg: 1.75,
+        },
+    )
 }
 
 fn artifacts(p: &MsPlan, a: &Attempt, calset: &CalSet) -> String {
@@ -144,7 +114,10 @@ fn progress(p: &MsPlan, stage: Stage, calset: &CalSet, d: &mut Draw) -> Vec<Stri
             format!("Applied {} calibration tables", calset.tables.len()),
         ],
         Stage::Imaging => vec![
-            format!("Running {}", wsclean_command(p)),
+            format!(
+                "Running {}",
+                timeline::wsclean_command(IMAGES_DIR, &p.ms_path, &p.group_id)
+            ),
             format!("Wrote {}", pbcor_path(&p.group_id)),
         ],
         Stage::Photometry => vec![format!(
