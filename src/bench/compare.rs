@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use super::report::{Row, Target, Unit};
-use super::stats::{Repeat, Samples};
+use super::stats::{Repeat, Samples, time_self_timed};
 
 /// At least this many times faster than the `GROUP BY` way.
 pub const SOURCES_SPEEDUP: f64 = 20.0;
@@ -22,13 +22,15 @@ pub const GROUP_BY_SQL: &str = "SELECT source_id, COUNT(*) AS n_meas, \
 
 /// Time the `sqlite3` CLI running [`GROUP_BY_SQL`]; `Err` says why it could not run.
 pub fn time_group_by(db: &Path, repeat: Repeat) -> Result<Samples, String> {
-    let run = || -> Result<(), String> {
+    time_self_timed(repeat, || {
+        let started = Instant::now();
         let out = Command::new("sqlite3")
             .arg("-readonly")
             .arg(db)
             .arg(GROUP_BY_SQL)
             .output()
             .map_err(|e| format!("sqlite3 not runnable: {e}"))?;
+        let took = started.elapsed();
         if !out.status.success() {
             return Err(format!(
                 "sqlite3 failed: {}",
@@ -38,18 +40,8 @@ pub fn time_group_by(db: &Path, repeat: Repeat) -> Result<Samples, String> {
         if out.stdout.is_empty() {
             return Err("sqlite3 printed no sources".into());
         }
-        Ok(())
-    };
-    for _ in 0..repeat.warmup {
-        run()?;
-    }
-    let mut d = Vec::new();
-    for _ in 0..repeat.runs {
-        let t = Instant::now();
-        run()?;
-        d.push(t.elapsed());
-    }
-    Ok(Samples::from_durations(d))
+        Ok(took)
+    })
 }
 
 /// The `GROUP BY` timing and the ratio of its p50 to the monitor's sources refresh p50.

@@ -33,24 +33,6 @@ pub struct Probe {
     pub distinct_sources: usize,
 }
 
-/// [`time_async`] for bodies that borrow state mutably across runs (a closure returning a
-/// future cannot): the body is pasted into the warm-up and timed loops.
-macro_rules! time_each {
-    ($repeat:expr, $body:expr) => {{
-        let repeat: Repeat = $repeat;
-        for _ in 0..repeat.warmup {
-            std::hint::black_box($body);
-        }
-        let mut durations = Vec::with_capacity(repeat.runs);
-        for _ in 0..repeat.runs {
-            let t = Instant::now();
-            std::hint::black_box($body);
-            durations.push(t.elapsed());
-        }
-        super::stats::Samples::from_durations(durations)
-    }};
-}
-
 fn query(filter: &str) -> ListQuery {
     ListQuery {
         filter: Filter::parse(filter),
@@ -79,6 +61,8 @@ pub async fn measure(
     let sources_first_load = t.elapsed();
     let distinct_sources = agg.len();
     cache.sources = agg;
+    // Kept across runs (the steady refresh folds into it); one run at a time holds it.
+    let cache = tokio::sync::Mutex::new(cache);
 
     let refresh = |tab: Tab, filter: &'static str| {
         let db = &db;
@@ -101,10 +85,13 @@ pub async fn measure(
             Some(Target::p95_below(REFRESH_P95)),
         ));
     }
-    let s = time_each!(
-        repeat,
-        fetch(&db, None, Tab::Sources, &ListQuery::default(), &mut cache).await?
-    );
+    let s = time_async(repeat, || async {
+        let mut cache = cache.lock().await;
+        fetch(&db, None, Tab::Sources, &ListQuery::default(), &mut cache)
+            .await
+            .map(|_| ())
+    })
+    .await?;
     rows.push(Row::timed(
         scale,
         "Sources refresh (steady: new photometry + first page)",
@@ -137,6 +124,7 @@ pub async fn measure(
         None,
     ));
 
+    let cache = cache.into_inner();
     for (what, key) in detail_keys(&db, &cache).await? {
         let s = time_async(repeat, || detail::fetch(Some(&db), None, &key, None)).await?;
         rows.push(Row::timed(
@@ -147,10 +135,10 @@ pub async fn measure(
         ));
     }
 
-    let mut triage_cache = TriageCache::default();
-    let s = time_each!(
-        repeat,
-        gather(
+    let triage_cache = tokio::sync::Mutex::new(TriageCache::default());
+    let s = time_async(repeat, || async {
+        let mut triage_cache = triage_cache.lock().await;
+        let report = gather(
             Some(&db),
             QueueSource::NotConfigured,
             now,
@@ -158,8 +146,10 @@ pub async fn measure(
             Thresholds::default(),
             &mut triage_cache,
         )
-        .await
-    );
+        .await;
+        Ok::<_, anyhow::Error>(report)
+    })
+    .await?;
     rows.push(Row::timed(
         scale,
         "triage grouping over 24 h",

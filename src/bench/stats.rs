@@ -72,6 +72,23 @@ pub fn time_sync<T>(repeat: Repeat, mut f: impl FnMut() -> T) -> Samples {
     Samples::from_durations(d)
 }
 
+/// Run `f` `repeat.warmup` + `repeat.runs` times, recording the durations the timed runs
+/// report; each run times itself, so a check of its output can stay out of the figure. The
+/// first error stops the measurement (for whole processes: a failed run is not a timing).
+pub fn time_self_timed<E>(
+    repeat: Repeat,
+    mut f: impl FnMut() -> Result<Duration, E>,
+) -> Result<Samples, E> {
+    for _ in 0..repeat.warmup {
+        f()?;
+    }
+    let mut d = Vec::with_capacity(repeat.runs);
+    for _ in 0..repeat.runs {
+        d.push(f()?);
+    }
+    Ok(Samples::from_durations(d))
+}
+
 /// The async form of [`time_sync`]; the first error stops the measurement.
 pub async fn time_async<T, E, F, Fut>(repeat: Repeat, mut f: F) -> Result<Samples, E>
 where

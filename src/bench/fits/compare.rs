@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use super::{FitsFiles, SCALE};
-use crate::bench::stats::{Repeat, Samples};
+use crate::bench::stats::{Repeat, Samples, time_self_timed};
 use crate::bench::{Row, Target, Unit};
 
 /// One warm-up run (Python's imports and the files' pages come into the OS cache), five timed.
@@ -94,8 +94,7 @@ fn time_tool(
     if files.is_empty() {
         return Err("no files to read".to_string());
     }
-    let mut timed = Vec::with_capacity(repeat.runs);
-    for run in 0..repeat.warmup + repeat.runs {
+    time_self_timed(repeat, || {
         let start = Instant::now();
         let output = Command::new(program)
             .args(args)
@@ -104,11 +103,8 @@ fn time_tool(
             .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
         let took = start.elapsed();
         check_output(program, &output, files)?;
-        if run >= repeat.warmup {
-            timed.push(took);
-        }
-    }
-    Ok(Samples::from_durations(timed))
+        Ok(took)
+    })
 }
 
 /// The run succeeded and printed a header for every file: an error path is not what we time.
