@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use sqlx::sqlite::SqliteRow;
 
 use crate::db::filter::check_fields;
-use crate::db::keyset::{After, Order, SORT_KEY, Tie, ValueKind, segment_queries};
+use crate::db::keyset::{After, Order, SORT_KEY, Tie, ValueKind, segment_queries_at_least};
 use crate::db::schema::Schema;
 use crate::db::sql::{self, Bind, Conditions, SqlBuf, any_of, in_list, like_condition, negate};
 use crate::db::{Db, DbError};
@@ -675,30 +675,16 @@ struct SourceInput {
 
 impl SourceInput {
     /// The statements, reading only rows at least as new as `bound` when one is given
-    /// (newest-first pages only; rows without a time sort last and are left out with it).
+    /// (rows without a time sort last newest first, and are left out with it).
     fn statements(&self, bound: Option<f64>) -> Vec<SqlBuf> {
-        let mut conds = self.conds.clone();
-        if let Some(b) = bound
-            && self.src.time != "NULL"
-        {
-            conds.add(SqlBuf::with(
-                format!("{} >= ?", self.src.time),
-                vec![Bind::Real(b)],
-            ));
-        }
-        let mut statements = segment_queries(
+        segment_queries_at_least(
             &self.src.columns,
             &self.src.from,
-            &conds,
+            &self.conds,
             &self.order,
             self.after.as_ref(),
-        );
-        // Newest first, the rows without a time come in a last statement of their own, which
-        // the bound makes empty; SQLite would still scan the table to find that out.
-        if bound.is_some() && self.order.descending && statements.len() == 2 {
-            statements.truncate(1);
-        }
-        statements
+            bound.map(Bind::Real),
+        )
     }
 }
 

@@ -64,10 +64,26 @@ pub fn segment_queries(
     order: &Order,
     after: Option<&After>,
 ) -> Vec<SqlBuf> {
-    let segments: &[Segment] = match (order.expr == "NULL", order.descending) {
-        (true, _) => &[Segment::Null],
-        (false, true) => &[Segment::Set, Segment::Null],
-        (false, false) => &[Segment::Null, Segment::Set],
+    segment_queries_at_least(columns, from, conds, order, after, None)
+}
+
+/// [`segment_queries`] for the rows whose sort value is at least `at_least`: rows without
+/// one are left out, so the NULL segment is not read at all (without an index on the sort
+/// column, SQLite would scan the table to find it empty).
+pub fn segment_queries_at_least(
+    columns: &str,
+    from: &str,
+    conds: &Conditions,
+    order: &Order,
+    after: Option<&After>,
+    at_least: Option<Bind>,
+) -> Vec<SqlBuf> {
+    let segments: &[Segment] = match (order.expr == "NULL", order.descending, &at_least) {
+        (true, _, None) => &[Segment::Null],
+        (true, _, Some(_)) => &[],
+        (false, _, Some(_)) => &[Segment::Set],
+        (false, true, None) => &[Segment::Set, Segment::Null],
+        (false, false, None) => &[Segment::Null, Segment::Set],
     };
     let cursor_segment = after.map(|a| {
         if a.value.is_some() {
@@ -107,6 +123,12 @@ pub fn segment_queries(
             ),
         };
         where_.add(SqlBuf::new(segment_cond));
+        if let Some(floor) = &at_least {
+            where_.add(SqlBuf::with(
+                format!("{} >= ?", order.expr),
+                vec![floor.clone()],
+            ));
+        }
         let mut sql = SqlBuf::new(format!(
             "SELECT {columns}, {e} AS {SORT_VALUE}, {k} AS {SORT_KEY} FROM {from}",
             e = order.expr,
@@ -182,6 +204,28 @@ mod tests {
             q[1].text
                 .ends_with("WHERE (created_at IS NULL) ORDER BY id DESC")
         );
+    }
+
+    #[test]
+    fn a_floor_reads_only_set_values_at_least_that_high() {
+        let q = segment_queries_at_least(
+            "id",
+            "ms_state",
+            &Conditions::default(),
+            &order(true),
+            None,
+            Some(Bind::Real(100.0)),
+        );
+        assert_eq!(q.len(), 1, "no NULL segment: {q:?}");
+        assert!(
+            q[0].text.ends_with(
+                "WHERE (created_at IS NOT NULL) AND (created_at >= ?) \
+                 ORDER BY created_at DESC, id DESC"
+            ),
+            "{}",
+            q[0].text
+        );
+        assert_eq!(q[0].binds, vec![Bind::Real(100.0)]);
     }
 
     #[test]
