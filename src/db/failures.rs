@@ -72,6 +72,10 @@ impl Db {
 
     /// Jobs of every source that finished (succeeded or failed) with their order time at or
     /// after `since`: one indexed count per source.
+    ///
+    /// The status is written `+(status)` so that SQLite cannot answer from the status index:
+    /// "finished" is nearly every row of a year, and walking them cost 117 ms where the time
+    /// index's day of rows costs 1 ms (`jobs`, year scale).
     pub async fn finished_since(&self, since: f64) -> Result<u64, DbError> {
         let schema = self.schema();
         let mut total = 0u64;
@@ -93,7 +97,7 @@ impl Db {
                 ),
                 vec![Bind::Real(since)],
             );
-            sql.push_buf(in_list(&src.status, &raws));
+            sql.push_buf(in_list(&format!("+({})", src.status), &raws));
             total += self
                 .scalar("triage finished", sql)
                 .await?
