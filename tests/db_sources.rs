@@ -57,6 +57,39 @@ async fn the_aggregate_grows_from_new_rows_without_rereading_old_ones() {
 }
 
 #[tokio::test]
+async fn a_big_table_shows_its_newest_sources_at_once_and_every_count_on_the_next_poll() {
+    let p = Pipeline::new().await;
+    // 200 rows over S000..S004, then 20 newer rows of S009 alone.
+    p.exec(&photometry_sql(1, 200, 5)).await;
+    let newest: String = (201..=220)
+        .map(|i| {
+            format!(
+                "INSERT INTO photometry (id, source_id, mjd, flux_jy) VALUES ({i}, 'S009', {}, 1.5);",
+                60_000.0 + i as f64
+            )
+        })
+        .collect();
+    p.exec(&newest).await;
+    let db = p.open().await;
+    let mut agg = SourceAggregate::new().with_preview(100, 10);
+
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert_eq!(agg.len(), 1, "only the newest 10 rows are read first");
+    assert_eq!(agg.row("S009").unwrap().detections, 10, "a partial count");
+    assert!(
+        !agg.progress().is_complete(),
+        "the list says it is still loading"
+    );
+
+    db.refresh_sources(&mut agg).await.unwrap();
+    assert!(agg.progress().is_complete());
+    assert_eq!(agg.len(), 6);
+    assert_eq!(agg.row("S009").unwrap().detections, 20);
+    assert_eq!(agg.row("S009").unwrap().latest_mjd, Some(60_220.0));
+    assert_eq!(agg.row("S001").unwrap().detections, 40);
+}
+
+#[tokio::test]
 async fn without_a_source_index_a_big_first_load_proceeds_over_several_polls() {
     let p = Pipeline::new().await;
     p.exec(&photometry_sql(1, 250, 5)).await;
@@ -217,16 +250,25 @@ async fn a_quiet_side_table_costs_no_rows_and_a_new_one_costs_one() {
         limit: 1000,
     };
     let mut sync = SideSync::default();
-    let rows = |read: SideRead| match read {
+    let rows = |read: SideRead<Vec<()>>| match read {
         SideRead::Whole(r) => ("whole", r.len()),
         SideRead::Changed(r) => ("changed", r.len()),
     };
-    let read = db.read_side_table(&spec, &mut sync).await.unwrap();
+    let read = db
+        .read_side_table(&spec, &mut sync, |_| Some(()))
+        .await
+        .unwrap();
     assert_eq!(rows(read), ("whole", 2));
-    let read = db.read_side_table(&spec, &mut sync).await.unwrap();
+    let read = db
+        .read_side_table(&spec, &mut sync, |_| Some(()))
+        .await
+        .unwrap();
     assert_eq!(rows(read), ("changed", 0));
     p.exec("INSERT INTO sources (id, name) VALUES ('D', 'd')")
         .await;
-    let read = db.read_side_table(&spec, &mut sync).await.unwrap();
+    let read = db
+        .read_side_table(&spec, &mut sync, |_| Some(()))
+        .await
+        .unwrap();
     assert_eq!(rows(read), ("changed", 1));
 }

@@ -51,13 +51,13 @@ pub struct SideTable<'a> {
     pub limit: i64,
 }
 
-/// What a read found.
+/// What a read found: the rows as the caller's `parse` made them, collected into `C`.
 #[derive(Debug)]
-pub enum SideRead {
+pub enum SideRead<C> {
     /// The whole table: replace what is kept.
-    Whole(Vec<SqliteRow>),
+    Whole(C),
     /// The rows that changed since the last read: merge them in (may be empty).
-    Changed(Vec<SqliteRow>),
+    Changed(C),
 }
 
 impl SideSync {
@@ -76,20 +76,18 @@ impl SideSync {
             || self.since_whole + 1 >= WHOLE_READ_EVERY
     }
 
-    fn note_rows(&mut self, rows: &[SqliteRow]) {
-        for row in rows {
-            if let Ok(Some(id)) = row.try_get::<Option<i64>, _>("_side_rowid") {
-                self.max_rowid = self.max_rowid.max(id);
-            }
-            let updated = raw_value(row, "_side_updated");
-            if updated != SqlValue::Null
-                && self
-                    .max_updated
-                    .as_ref()
-                    .is_none_or(|m| sqlite_order(&updated, m) == Ordering::Greater)
-            {
-                self.max_updated = Some(updated);
-            }
+    fn note_row(&mut self, row: &SqliteRow) {
+        if let Ok(Some(id)) = row.try_get::<Option<i64>, _>("_side_rowid") {
+            self.max_rowid = self.max_rowid.max(id);
+        }
+        let updated = raw_value(row, "_side_updated");
+        if updated != SqlValue::Null
+            && self
+                .max_updated
+                .as_ref()
+                .is_none_or(|m| sqlite_order(&updated, m) == Ordering::Greater)
+        {
+            self.max_updated = Some(updated);
         }
     }
 }
@@ -132,11 +130,13 @@ pub fn sqlite_order(a: &SqlValue, b: &SqlValue) -> Ordering {
 impl Db {
     /// Read `spec`'s table: whole the first time and whenever [`SideSync`] says so, otherwise
     /// only the rows that changed. A table without a rowid (a view) is read whole each time.
-    pub async fn read_side_table(
+    /// Each row is kept as `parse` makes it (rows it refuses still move the marks).
+    pub async fn read_side_table<T, C: Default + Extend<T>>(
         &self,
         spec: &SideTable<'_>,
         sync: &mut SideSync,
-    ) -> Result<SideRead, DbError> {
+        mut parse: impl FnMut(&SqliteRow) -> Option<T>,
+    ) -> Result<SideRead<C>, DbError> {
         let updated = spec.updated.unwrap_or("NULL");
         let select = |extra: &str, binds: Vec<Bind>| {
             let mut binds = binds;
@@ -175,18 +175,25 @@ impl Db {
             // No rowid to follow (a view, or no rows at all): read it whole, as before.
             _ => {
                 sync.reset();
-                let all = self.fetch(spec.table, select_plain(spec)).await?;
+                let all = self
+                    .fetch_map(spec.table, select_plain(spec), |r| parse(&r))
+                    .await?;
                 return Ok(SideRead::Whole(all));
             }
         };
         if sync.needs_whole_read(rows, max_rowid) {
-            let all = self.fetch(spec.table, select("", Vec::new())).await?;
-            *sync = SideSync {
+            let mut fresh = SideSync {
                 loaded: true,
                 rows,
                 ..SideSync::default()
             };
-            sync.note_rows(&all);
+            let all = self
+                .fetch_map(spec.table, select("", Vec::new()), |r| {
+                    fresh.note_row(&r);
+                    parse(&r)
+                })
+                .await?;
+            *sync = fresh;
             // Rows the filter leaves out still move the rowid mark.
             sync.max_rowid = sync.max_rowid.max(max_rowid);
             return Ok(SideRead::Whole(all));
@@ -201,9 +208,13 @@ impl Db {
             binds.push(bind);
         }
         extra.push(')');
-        let changed = self.fetch(spec.table, select(&extra, binds)).await?;
+        let changed = self
+            .fetch_map(spec.table, select(&extra, binds), |r| {
+                sync.note_row(&r);
+                parse(&r)
+            })
+            .await?;
         sync.rows = rows;
-        sync.note_rows(&changed);
         sync.max_rowid = sync.max_rowid.max(max_rowid);
         Ok(SideRead::Changed(changed))
     }

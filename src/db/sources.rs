@@ -5,7 +5,9 @@
 //! runs the API's `GROUP BY source_id` per poll. [`SourceAggregate`] remembers the last
 //! photometry id it folded in; each [`Db::refresh_sources`] reads only newer rows, in id order
 //! and bounded chunks, so a first load proceeds over several polls ([`SourceAggregate::progress`])
-//! and later polls read only what the pipeline added. `variability_stats` and the names in
+//! and later polls read only what the pipeline added. Where `source_id` is indexed (the
+//! pipeline's schema) the first load is one read of that index instead, preceded on a large
+//! table by a preview of the newest rows so the list fills at once. `variability_stats` and the names in
 //! `sources` are followed the same way, by rowid and `updated_at` ([`crate::db::side_tables`]),
 //! and read whole only now and then. A revision number moves whenever anything the list shows
 //! changed, so a poll that found nothing new can reuse the page it built last time.
@@ -32,6 +34,11 @@ const FREE_FIELDS: &[&str] = &["id", "name"];
 pub const DEFAULT_CHUNK_ROWS: i64 = 200_000;
 /// Rows per statement within a call: keeps each read transaction and the memory short.
 const STATEMENT_ROWS: i64 = 20_000;
+/// Above this many photometry rows the first load from the index (about 0.14 s a million
+/// rows) is preceded by a preview of the newest rows, so the list is not empty for seconds.
+pub const PREVIEW_ABOVE_ROWS: i64 = 1_000_000;
+/// The preview folds in this many of the newest rows (a year: ~60 ms).
+pub const PREVIEW_ROWS: i64 = 20_000;
 /// Rows read from the small side tables (`sources`, `variability_stats`) at most.
 const SIDE_TABLE_ROWS: i64 = 500_000;
 
@@ -123,6 +130,10 @@ pub struct SourceAggregate {
     variability_sync: SideSync,
     names_sync: SideSync,
     chunk_rows: i64,
+    preview_above: i64,
+    preview_rows: i64,
+    /// The newest rows were folded in ahead of the first load (their counts are partial).
+    previewed: bool,
     /// Moves whenever rows, variability or names change.
     revision: u64,
 }
@@ -158,8 +169,18 @@ impl SourceAggregate {
             variability_sync: SideSync::default(),
             names_sync: SideSync::default(),
             chunk_rows: rows.max(1),
+            preview_above: PREVIEW_ABOVE_ROWS,
+            preview_rows: PREVIEW_ROWS,
+            previewed: false,
             revision: 0,
         }
+    }
+
+    /// Preview the newest `rows` rows first when the table holds more than `above` rows.
+    pub fn with_preview(mut self, above: i64, rows: i64) -> Self {
+        self.preview_above = above;
+        self.preview_rows = rows.max(1);
+        self
     }
 
     /// Changes whenever what the list shows may have changed (equal revisions, equal pages).
@@ -207,10 +228,19 @@ impl SourceAggregate {
         }
     }
 
+    /// Fold in the newest rows ahead of the first load, leaving the progress at the start:
+    /// the counts are partial until [`SourceAggregate::load_totals`] replaces them.
+    fn apply_preview(&mut self, points: &[PhotometryPoint]) {
+        let up_to = self.last_photometry_id;
+        self.apply(points);
+        self.last_photometry_id = up_to;
+        self.previewed = true;
+    }
+
     /// Start from per-source totals already aggregated up to photometry id `up_to` (the first
     /// load from the `source_id` index); rows above it are folded in later.
-    fn load_totals(&mut self, totals: impl IntoIterator<Item = (String, Agg)>, up_to: i64) {
-        self.aggs = totals.into_iter().collect();
+    fn load_totals(&mut self, totals: HashMap<String, Agg>, up_to: i64) {
+        self.aggs = totals;
         self.last_photometry_id = up_to;
         self.revision += 1;
     }
@@ -219,7 +249,8 @@ impl SourceAggregate {
         let chunk = self.chunk_rows;
         // A reset changes the list: the revision goes on rather than back to zero.
         let revision = self.revision + 1;
-        *self = SourceAggregate::with_chunk(chunk);
+        *self =
+            SourceAggregate::with_chunk(chunk).with_preview(self.preview_above, self.preview_rows);
         self.revision = revision;
     }
 
@@ -412,21 +443,16 @@ pub(crate) fn variability_row(r: &SqliteRow) -> VariabilityRow {
 }
 
 /// Fold a side-table read into its map; whether the map changed.
-fn merge<V: PartialEq>(
-    map: &mut HashMap<String, V>,
-    read: SideRead,
-    parse: impl Fn(&SqliteRow) -> Option<(String, V)>,
-) -> bool {
+fn merge<V: PartialEq>(map: &mut HashMap<String, V>, read: SideRead<HashMap<String, V>>) -> bool {
     match read {
-        SideRead::Whole(rows) => {
-            let whole: HashMap<String, V> = rows.iter().filter_map(parse).collect();
+        SideRead::Whole(whole) => {
             let changed = whole != *map;
             *map = whole;
             changed
         }
         SideRead::Changed(rows) => {
             let mut changed = false;
-            for (key, value) in rows.iter().filter_map(parse) {
+            for (key, value) in rows {
                 if map.get(&key) != Some(&value) {
                     map.insert(key, value);
                     changed = true;
@@ -493,13 +519,6 @@ impl Db {
         }
         agg.max_photometry_id = max;
         let p = |c: &str| schema.col("photometry", "", c);
-        if agg.last_photometry_id == 0
-            && let Some(max) = max.filter(|m| *m > 0)
-            && p("source_id") != "NULL"
-            && self.source_id_is_indexed().await?
-        {
-            return self.first_load_from_index(&schema, id, max, agg).await;
-        }
         let select = format!(
             "SELECT {id} AS id, {} AS source_id, {} AS mjd, {} AS flux, {} AS ra_deg, \
              {} AS dec_deg, {} AS nvss_flux_mjy FROM photometry WHERE {id} > ? ORDER BY {id} LIMIT ?",
@@ -510,22 +529,46 @@ impl Db {
             p("dec_deg"),
             p("nvss_flux_mjy"),
         );
+        if agg.last_photometry_id == 0
+            && let Some(max) = max.filter(|m| *m > 0)
+            && p("source_id") != "NULL"
+            && self.source_id_is_indexed().await?
+        {
+            if !agg.previewed && max > agg.preview_above {
+                let points: Vec<PhotometryPoint> = self
+                    .fetch_map(
+                        "photometry preview",
+                        SqlBuf::with(
+                            select,
+                            vec![
+                                Bind::Int(max - agg.preview_rows),
+                                Bind::Int(agg.preview_rows),
+                            ],
+                        ),
+                        |r| Some(point(&r)),
+                    )
+                    .await?;
+                agg.apply_preview(&points);
+                return self.refresh_side_tables(&schema, agg).await;
+            }
+            return self.first_load_from_index(&schema, id, max, agg).await;
+        }
         let mut budget = agg.chunk_rows;
         while budget > 0 {
             let n = budget.min(STATEMENT_ROWS);
-            let rows = self
-                .fetch(
+            let points: Vec<PhotometryPoint> = self
+                .fetch_map(
                     "photometry chunk",
                     SqlBuf::with(
                         select.clone(),
                         vec![Bind::Int(agg.last_photometry_id), Bind::Int(n)],
                     ),
+                    |r| Some(point(&r)),
                 )
                 .await?;
-            let points: Vec<PhotometryPoint> = rows.iter().map(point).collect();
             agg.apply(&points);
             budget -= n;
-            if (rows.len() as i64) < n {
+            if (points.len() as i64) < n {
                 break;
             }
         }
@@ -574,28 +617,26 @@ impl Db {
             p("dec_deg"),
             p("nvss_flux_mjy"),
         );
-        let rows = self
-            .fetch(
+        let totals = self
+            .fetch_map(
                 "photometry by source",
                 SqlBuf::with(sql, vec![Bind::Int(max)]),
+                |r| {
+                    Some((
+                        sql::text(&r, "source_id")?,
+                        Agg {
+                            count: sql::int(&r, "n").unwrap_or(0),
+                            latest_mjd: sql::real(&r, "mjd"),
+                            latest_flux: sql::real(&r, "flux"),
+                            ra_deg: sql::real(&r, "ra_deg"),
+                            dec_deg: sql::real(&r, "dec_deg"),
+                            nvss_flux_mjy: sql::real(&r, "nvss_flux_mjy"),
+                        },
+                    ))
+                },
             )
             .await?;
-        agg.load_totals(
-            rows.iter().filter_map(|r| {
-                Some((
-                    sql::text(r, "source_id")?,
-                    Agg {
-                        count: sql::int(r, "n").unwrap_or(0),
-                        latest_mjd: sql::real(r, "mjd"),
-                        latest_flux: sql::real(r, "flux"),
-                        ra_deg: sql::real(r, "ra_deg"),
-                        dec_deg: sql::real(r, "dec_deg"),
-                        nvss_flux_mjy: sql::real(r, "nvss_flux_mjy"),
-                    },
-                ))
-            }),
-            max,
-        );
+        agg.load_totals(totals, max);
         self.refresh_side_tables(schema, agg).await
     }
 
@@ -614,11 +655,11 @@ impl Db {
                     .then_some("updated_at"),
                 limit: SIDE_TABLE_ROWS,
             };
-            let read = self
-                .read_side_table(&spec, &mut agg.variability_sync)
-                .await?;
             let parse = |r: &SqliteRow| Some((sql::text(r, "source_id")?, variability_row(r)));
-            agg.revision += u64::from(merge(&mut agg.variability, read, parse));
+            let read = self
+                .read_side_table(&spec, &mut agg.variability_sync, parse)
+                .await?;
+            agg.revision += u64::from(merge(&mut agg.variability, read));
         } else if !agg.variability.is_empty() {
             agg.variability.clear();
             agg.variability_sync.reset();
@@ -632,9 +673,11 @@ impl Db {
                 updated: None,
                 limit: SIDE_TABLE_ROWS,
             };
-            let read = self.read_side_table(&spec, &mut agg.names_sync).await?;
             let parse = |r: &SqliteRow| Some((sql::text(r, "id")?, sql::text(r, "name")?));
-            agg.revision += u64::from(merge(&mut agg.names, read, parse));
+            let read = self
+                .read_side_table(&spec, &mut agg.names_sync, parse)
+                .await?;
+            agg.revision += u64::from(merge(&mut agg.names, read));
         } else if !agg.names.is_empty() {
             agg.names.clear();
             agg.names_sync.reset();

@@ -10,11 +10,12 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::{App, AppConfig, Command, Msg};
-use crate::db::{Db, DbOptions};
+use crate::app::{App, AppConfig, Command, ListData, Msg};
+use crate::db::{Db, DbError, DbOptions};
 use crate::fits::worker::FitsWorker;
 use crate::pool::PoolRegistry;
 use crate::pool::sqlite_file::sqlite_file_view;
+use crate::query::ListQuery;
 use crate::queue::Queue;
 use crate::services::triage::{self, QueueSource, TriageCache};
 use crate::services::{detail, lists};
@@ -161,6 +162,22 @@ impl Harness {
         }
     }
 
+    /// One list page, as the poller would show it once a first load has finished: a frame
+    /// rendered once must not show the partial counts of a large table's first load.
+    async fn fetch_whole(
+        &mut self,
+        db: &Db,
+        tab: Tab,
+        query: &ListQuery,
+    ) -> Result<ListData, DbError> {
+        loop {
+            let data = lists::fetch(db, self.queue.as_ref(), tab, query, &mut self.cache).await?;
+            if tab != Tab::Sources || self.cache.sources.progress().is_complete() {
+                return Ok(data);
+            }
+        }
+    }
+
     async fn answer(&mut self, command: Command) -> Vec<Msg> {
         match command {
             Command::Query {
@@ -177,7 +194,7 @@ impl Harness {
                 let Some(db) = self.db.clone() else {
                     return vec![];
                 };
-                match lists::fetch(&db, self.queue.as_ref(), tab, &query, &mut self.cache).await {
+                match self.fetch_whole(&db, tab, &query).await {
                     Ok(data) => vec![
                         Msg::List {
                             generation,
