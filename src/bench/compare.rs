@@ -60,13 +60,20 @@ pub fn rows(scale: &str, db: &Path, repeat: Repeat, monitor_p50_s: Option<f64>) 
                 None,
             )];
             if let (Some(api), Some(mon)) = (s.p50(), monitor_p50_s) {
-                rows.push(Row::single(
+                // The issue sets the speed-up for a year; on less data it is shown, not judged.
+                let year = scale == "year";
+                let row = Row::single(
                     scale,
                     "Sources refresh vs API GROUP BY (speed-up, p50)",
                     Unit::Times,
                     api.as_secs_f64() / mon.max(1e-9),
-                    Some(Target::at_least(SOURCES_SPEEDUP)),
-                ));
+                    year.then(|| Target::at_least(SOURCES_SPEEDUP)),
+                );
+                rows.push(if year {
+                    row
+                } else {
+                    row.with_note("the ≥ 20× target is set for a year of data")
+                });
             }
             rows
         }
