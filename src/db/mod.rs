@@ -91,7 +91,12 @@ impl Db {
             .filename(path)
             .read_only(true)
             .create_if_missing(false)
-            .busy_timeout(opts.busy_timeout);
+            .busy_timeout(opts.busy_timeout)
+            // Each connection's page cache is held to 512 KiB (SQLite's default: 2 MiB). On a
+            // year of data the four connections' caches filled as the Jobs pages scanned
+            // `ms_state`, growing the monitor from 57 to 64 MiB over two minutes; the smaller
+            // cache costs those pages ~2 ms (the OS page cache still holds the file).
+            .pragma("cache_size", "-512");
         let pool = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .min_connections(0)
