@@ -10,6 +10,19 @@ use crate::text::{fmt_duration, sanitize_line};
 use crate::ui::columns::clip;
 use crate::ui::theme::Theme;
 
+/// What the Sources list's first load has done: a share of the rows read in order, or, before
+/// any (a large table's preview of its newest rows), that only the newest are counted yet.
+fn loading_note(done: f64) -> String {
+    if done <= 0.0 {
+        " reading photometry: newest rows shown first, counts still growing".to_string()
+    } else {
+        format!(
+            " reading photometry {:.0} %, counts still growing",
+            done * 100.0
+        )
+    }
+}
+
 /// The spans describing one source's health.
 pub fn health_spans(
     label: &str,
@@ -48,13 +61,7 @@ pub fn health_spans(
         }
     }
     if let Some(done) = h.loading {
-        spans.push(Span::styled(
-            format!(
-                " reading photometry {:.0} %, counts still growing",
-                done * 100.0
-            ),
-            theme.warn(),
-        ));
+        spans.push(Span::styled(loading_note(done), theme.warn()));
     }
     if let Some(missing) = &h.missing {
         spans.push(Span::styled(
@@ -142,4 +149,21 @@ pub fn query_line(app: &App) -> Line<'static> {
     spans.push(Span::styled("sort ", theme.muted()));
     spans.push(Span::styled(sort, theme.base()));
     Line::from(spans).right_aligned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loading_note;
+
+    #[test]
+    fn a_first_load_says_how_far_it_is_or_that_only_the_newest_rows_are_counted() {
+        assert_eq!(
+            loading_note(0.42),
+            " reading photometry 42 %, counts still growing"
+        );
+        assert_eq!(
+            loading_note(0.0),
+            " reading photometry: newest rows shown first, counts still growing"
+        );
+    }
 }
