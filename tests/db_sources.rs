@@ -87,6 +87,12 @@ async fn a_big_table_shows_its_newest_sources_at_once_and_every_count_on_the_nex
     assert_eq!(agg.row("S009").unwrap().detections, 20);
     assert_eq!(agg.row("S009").unwrap().latest_mjd, Some(60_220.0));
     assert_eq!(agg.row("S001").unwrap().detections, 40);
+
+    // A reader that shows the list once waits for every count.
+    let mut once = SourceAggregate::new().with_preview(100, 10);
+    db.load_sources(&mut once).await.unwrap();
+    assert!(once.progress().is_complete());
+    assert_eq!(once.row("S009").unwrap().detections, 20);
 }
 
 #[tokio::test]

@@ -57,13 +57,7 @@ pub async fn measure(
     // Sources first, so the aggregate is complete before its steady refresh is timed.
     let t = Instant::now();
     let mut agg = SourceAggregate::with_chunk(i64::MAX / 4);
-    // A large table takes two refreshes: the newest rows' preview, then the index's totals.
-    loop {
-        db.refresh_sources(&mut agg).await?;
-        if agg.progress().is_complete() {
-            break;
-        }
-    }
+    db.load_sources(&mut agg).await?;
     let sources_first_load = t.elapsed();
     let distinct_sources = agg.len();
     cache.sources = agg;

@@ -514,18 +514,9 @@ impl Db {
             && self.source_id_is_indexed().await?
         {
             if !agg.previewed && max > agg.preview_above {
-                let points: Vec<PhotometryPoint> = self
-                    .fetch_map(
-                        "photometry preview",
-                        SqlBuf::with(
-                            select,
-                            vec![
-                                Bind::Int(max - agg.preview_rows),
-                                Bind::Int(agg.preview_rows),
-                            ],
-                        ),
-                        |r| Some(point(&r)),
-                    )
+                let from = max - agg.preview_rows;
+                let points = self
+                    .photometry_after("photometry preview", &select, from, agg.preview_rows)
                     .await?;
                 agg.apply_preview(&points);
                 return self.refresh_side_tables(&schema, agg).await;
@@ -535,15 +526,8 @@ impl Db {
         let mut budget = agg.chunk_rows;
         while budget > 0 {
             let n = budget.min(STATEMENT_ROWS);
-            let points: Vec<PhotometryPoint> = self
-                .fetch_map(
-                    "photometry chunk",
-                    SqlBuf::with(
-                        select.clone(),
-                        vec![Bind::Int(agg.last_photometry_id), Bind::Int(n)],
-                    ),
-                    |r| Some(point(&r)),
-                )
+            let points = self
+                .photometry_after("photometry chunk", &select, agg.last_photometry_id, n)
                 .await?;
             agg.apply(&points);
             budget -= n;
@@ -552,6 +536,29 @@ impl Db {
             }
         }
         self.refresh_side_tables(&schema, agg).await
+    }
+
+    /// Up to `n` photometry rows with an id above `after`, in id order (`select` binds both).
+    async fn photometry_after(
+        &self,
+        what: &str,
+        select: &str,
+        after: i64,
+        n: i64,
+    ) -> Result<Vec<PhotometryPoint>, DbError> {
+        let sql = SqlBuf::with(select.to_string(), vec![Bind::Int(after), Bind::Int(n)]);
+        self.fetch_map(what, sql, |r| Some(point(&r))).await
+    }
+
+    /// [`Db::refresh_sources`] until the first load is complete, for readers that show the
+    /// list once (a snapshot, the benchmark) instead of polling it while it grows.
+    pub async fn load_sources(&self, agg: &mut SourceAggregate) -> Result<(), DbError> {
+        loop {
+            self.refresh_sources(agg).await?;
+            if agg.progress().is_complete() {
+                return Ok(());
+            }
+        }
     }
 
     /// Whether an index of `photometry` leads with `source_id` (the pipeline's schema has one):

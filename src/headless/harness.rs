@@ -170,12 +170,10 @@ impl Harness {
         tab: Tab,
         query: &ListQuery,
     ) -> Result<ListData, DbError> {
-        loop {
-            let data = lists::fetch(db, self.queue.as_ref(), tab, query, &mut self.cache).await?;
-            if tab != Tab::Sources || self.cache.sources.progress().is_complete() {
-                return Ok(data);
-            }
+        if tab == Tab::Sources {
+            db.load_sources(&mut self.cache.sources).await?;
         }
+        lists::fetch(db, self.queue.as_ref(), tab, query, &mut self.cache).await
     }
 
     async fn answer(&mut self, command: Command) -> Vec<Msg> {
