@@ -2,8 +2,8 @@
 //! running now, and how many jobs finished in the window (the failure rate's denominator).
 //! Every read is bounded and goes through the instrumented pool like the lists do.
 
-use crate::db::jobs::source_sql;
-use crate::db::sql::{Bind, SqlBuf, in_list};
+use crate::db::jobs::{source_sql, status_condition};
+use crate::db::sql::{Bind, SqlBuf};
 use crate::db::{Db, DbError};
 use crate::query::{Filter, ListQuery};
 use crate::queue::FailureRecord;
@@ -73,9 +73,9 @@ impl Db {
     /// Jobs of every source that finished (succeeded or failed) with their order time at or
     /// after `since`: one indexed count per source.
     ///
-    /// The status is written `+(status)` so that SQLite cannot answer from the status index:
-    /// "finished" is nearly every row of a year, and walking them cost 117 ms where the time
-    /// index's day of rows costs 1 ms (`jobs`, year scale).
+    /// The status is read as the Jobs list's time walk reads it (`+status`), so SQLite cannot
+    /// answer from the status index: "finished" is nearly every row of a year, and walking them
+    /// cost 117 ms where the time index's day of rows costs 1 ms (`jobs`, year scale).
     pub async fn finished_since(&self, since: f64) -> Result<u64, DbError> {
         let schema = self.schema();
         let mut total = 0u64;
@@ -86,10 +86,10 @@ impl Db {
             if src.time == "NULL" || src.status == "NULL" {
                 continue;
             }
-            let raws: Vec<&str> = [JobStatus::Succeeded, JobStatus::Failed]
-                .iter()
-                .flat_map(|s| s.raw_values(source).iter().copied())
-                .collect();
+            let finished = [JobStatus::Succeeded, JobStatus::Failed];
+            let Some(finished) = status_condition(&src, &finished, false, true) else {
+                continue;
+            };
             let mut sql = SqlBuf::with(
                 format!(
                     "SELECT COUNT(*) FROM {} WHERE {} >= ? AND ",
@@ -97,7 +97,7 @@ impl Db {
                 ),
                 vec![Bind::Real(since)],
             );
-            sql.push_buf(in_list(&format!("+({})", src.status), &raws));
+            sql.push_buf(finished);
             total += self
                 .scalar("triage finished", sql)
                 .await?

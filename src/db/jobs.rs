@@ -235,7 +235,7 @@ pub(crate) fn selected_sources(filter: &Filter) -> Result<Vec<JobSource>, DbErro
 /// `walk_time` writes the column as `+status`, which keeps SQLite off the status index: when
 /// the statuses asked for are common, walking the time index newest first and stopping at a
 /// page is far cheaper than collecting every match through the status index and sorting it.
-fn status_condition(
+pub(crate) fn status_condition(
     src: &SourceSql,
     statuses: &[JobStatus],
     negated: bool,
