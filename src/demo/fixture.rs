@@ -26,7 +26,7 @@ use super::timeline::TimelineParams;
 use super::{DemoPaths, build_history};
 use crate::text::format::unix_to_mjd;
 
-/// Chosen so that every special case occurs naturally (see `tests/demo_build.rs`).
+/// Chosen so that every special case occurs naturally (see `tests/it/demo_build.rs`).
 pub const FIXTURE_SEED: u64 = 119;
 const CADENCE_S: f64 = 309.0;
 const N_MS: f64 = 30.0;

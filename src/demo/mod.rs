@@ -29,6 +29,7 @@ pub mod simulate;
 pub mod sky;
 pub mod stats;
 pub mod timeline;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //! The photometry rows are made by SQLite (`bulk::photometry_sql`); [`measure`] is the same
 //! model in Rust, so the variability statistics can be computed without a `GROUP BY` over ten
 //! million rows. The two must stay identical: the SQL is [`MEASURE_SQL`], right below, and
-//! `tests/bench_generate.rs` checks the statistics against the rows of a built database.
+//! `tests/it/bench_generate.rs` checks the statistics against the rows of a built database.
 
 use crate::bench::Scale;
 use crate::demo::names::nvss_name;

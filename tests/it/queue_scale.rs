@@ -1,7 +1,7 @@
 //! A year-sized queue: 100 000 tasks. Every default query must use an index, and the two the
 //! triage view leans on are timed (printed, not asserted: timings depend on the machine).
 
-mod support;
+use crate::support;
 
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 //! burst (clients queued behind a full pool) and the API's connections busy on the server;
 //! when the demo ends, the pooler, the load and the server are all gone.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Opening the pipeline's database: read-only in every sense, and clear about files that
 //! are missing or are not databases.
 
-mod db_support;
+use crate::db_support;
 
 use contimg_monitor::db::{Db, DbError, DbOptions};
 use contimg_monitor::query::ListQuery;

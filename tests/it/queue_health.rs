@@ -1,7 +1,7 @@
 //! The operator glances at the queue's health: backlog, tasks running too long, failures of
 //! the day, and ingestion groups stuck collecting subbands.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The operator triages failed jobs from the PostgreSQL queue: the tasks list, its filters,
 //! its pages and one task's detail, against a real server.
 
-mod support;
+use crate::support;
 
 use contimg_monitor::query::{Filter, ListQuery};
 use contimg_monitor::queue::seed::{apply_schema, seed_tasks};

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use contimg_monitor::db::{Db, DbOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-pub const SCHEMA: &str = include_str!("../../migrations/sqlite/0001_pipeline.sql");
-pub const LEGACY_IMAGES: &str = include_str!("../../migrations/sqlite/legacy_images.sql");
+pub const SCHEMA: &str = include_str!("../../../migrations/sqlite/0001_pipeline.sql");
+pub const LEGACY_IMAGES: &str = include_str!("../../../migrations/sqlite/legacy_images.sql");
 
 /// The pipeline's side: a temp dir, the database path and a writer connection (WAL mode,
 /// as in production).

@@ -2,7 +2,7 @@
 //! 2M photometry rows): the default pages and failed-only must answer quickly. Ignored by
 //! default because building the file takes a while; run with `--ignored --nocapture`.
 
-mod db_support;
+use crate::db_support;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! The panes as an operator sees them, at 80x24 and 120x40, without colour.
 
-mod panes_fixtures;
+use crate::panes_fixtures;
 
 use contimg_monitor::ui::detail::{
     HeaderLoad, HeaderViewState, JobPaneState, Theme, render_fits_header, render_header_preview,

@@ -1,7 +1,7 @@
 //! The Sources aggregate on a real database: it grows from new photometry rows only, loads a
 //! big table over several polls, and falls back to `sources` without `photometry`.
 
-mod db_support;
+use crate::db_support;
 
 use contimg_monitor::db::SourceAggregate;
 use contimg_monitor::query::{Filter, ListQuery, Sort};

@@ -2,7 +2,7 @@
 //! pgbouncer's admin console and through PostgreSQL's `pg_stat_activity`. A pool that
 //! fills up must show as busy or saturated within two sampler intervals, and clear again.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! The operator points the monitor at the pipeline's PostgreSQL queue: what the connection
 //! guarantees (read-only, bounded), and how it behaves when the server is down or restarted.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

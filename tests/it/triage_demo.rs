@@ -2,7 +2,7 @@
 //! the schema and a history of tasks in it, read by the monitor's read-only client, and
 //! everything gone once it stops.
 
-mod support;
+use crate::support;
 
 use contimg_monitor::demo::postgres::{DemoPostgres, find_bin_dir};
 use contimg_monitor::demo::queue_feed::{HISTORY_TASKS, seed_history};

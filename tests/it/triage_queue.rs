@@ -3,7 +3,7 @@
 //! or restarted while the monitor runs is shown stale and then fresh, and the time from `t`
 //! to a filled triage view on 100 000 tasks is measured.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Detail panes on a real pipeline database: a failed job's traceback and log-file tail,
 //! an MS with everything linked to it, a source's light curve.
 
-mod db_support;
+use crate::db_support;
 
 use contimg_monitor::snapshot::{JobKey, JobSource, JobStatus};
 use db_support::{Pipeline, ms_path};

@@ -1,6 +1,6 @@
 //! The panes' view states, driven the way the keymap drives them.
 
-mod panes_fixtures;
+use crate::panes_fixtures;
 
 use contimg_monitor::ui::detail::HeaderViewState;
 use panes_fixtures::*;

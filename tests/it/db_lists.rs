@@ -1,7 +1,7 @@
 //! The Images, MS and Jobs lists on a real pipeline database: pages, filters, sorts, keyset
 //! continuation, drifted and missing tables, and query plans that stay on the indexes.
 
-mod db_support;
+use crate::db_support;
 
 use contimg_monitor::db::plan::is_full_scan;
 use contimg_monitor::db::{DbError, filter_fields, sort_columns};
