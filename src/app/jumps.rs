@@ -112,9 +112,7 @@ impl App {
         };
         let ms_path = match (&detail.key, self.current_detail_data()) {
             (_, Some(DetailData::Job(job))) => job.row.target.clone(),
-            (_, Some(DetailData::Image(row))) => {
-                row.as_ref().as_ref().and_then(|r| r.ms_path.clone())
-            }
+            (_, Some(DetailData::Image(d))) => d.row.as_ref().and_then(|r| r.ms_path.clone()),
             (DetailKey::Job(key), _) => self
                 .jobs
                 .rows

@@ -53,6 +53,10 @@ pub struct PoolsConfig {
 pub struct PipelineConfig {
     pub db: PathBuf,
     pub log_dir: PathBuf,
+    /// The pipeline's alerts database (`alert_history`); empty: `alerts.sqlite3` in the
+    /// pipeline database's directory.
+    #[serde(default)]
+    pub alerts_db: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,6 +258,16 @@ impl Config {
     /// The triage window the view opens with, in seconds.
     pub fn triage_window_s(&self) -> f64 {
         self.triage.window_hours * 3600.0
+    }
+
+    /// Where the pipeline's `alerts.sqlite3` is read: `[pipeline] alerts_db`, or beside the
+    /// pipeline database (`state/db/alerts.sqlite3`) when that is empty.
+    pub fn alerts_db_path(&self) -> PathBuf {
+        if self.pipeline.alerts_db.as_os_str().is_empty() {
+            crate::db::records::alerts::default_alerts_path(&self.pipeline.db)
+        } else {
+            self.pipeline.alerts_db.clone()
+        }
     }
 
     /// The PostgreSQL URL when one is configured.

@@ -194,6 +194,7 @@ impl Db {
             images: self.images_of_ms(ms_path).await?,
             jobs,
             calibration: self.calibration_of_ms(ms_path).await?,
+            cal: self.ms_calibration(ms_path).await?,
         })
     }
 

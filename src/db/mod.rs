@@ -17,6 +17,7 @@ pub mod list;
 pub mod logtail;
 pub mod ms;
 pub mod plan;
+pub mod records;
 pub mod schema;
 pub mod side_tables;
 pub mod sources;

@@ -89,6 +89,16 @@ pub async fn add_triage(config: &Config, report: &mut Value, now: f64) -> bool {
         &mut TriageCache::default(),
     )
     .await;
+    let alerts = crate::db::records::AlertsDb::new(config.alerts_db_path(), config.db_options());
+    let records = crate::services::records::triage_records(
+        db.as_ref(),
+        &alerts,
+        now - config.triage_window_s(),
+    )
+    .await;
+    alerts.close().await;
+    report["pipeline_alerts"] = super::once_records::alerts_json(&records);
+    report["candidates"] = super::once_records::candidates_json(&records);
     if let Some(db) = &db {
         db.pool().inner().close().await;
     }
@@ -404,6 +414,7 @@ pub fn table(report: &Value) -> String {
             ));
         }
     }
+    out.push_str(&super::once_records::table_lines(report));
     if let Some(pools) = report["pools"].as_array() {
         for p in pools {
             out.push_str(&format!(

@@ -166,8 +166,10 @@ fn cached(cache: &TriageCache, window_s: f64) -> Option<QueuePart> {
 /// The app's handle: which window to keep fresh, or none.
 pub type TriageHandle = watch::Sender<Option<f64>>;
 
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     mut db: DbSlot,
+    alerts: std::sync::Arc<crate::db::records::AlertsDb>,
     mut queue: QueueSlot,
     queue_configured: bool,
     thresholds: Thresholds,
@@ -187,13 +189,20 @@ pub fn spawn(
                     (None, true) => QueueSource::Down,
                     (Some(q), true) => QueueSource::Up(q),
                 };
-                let report = gather(
+                let now = now_unix();
+                let mut report = gather(
                     conn.as_deref(),
                     source,
-                    now_unix(),
+                    now,
                     window_s,
                     thresholds,
                     &mut cache,
+                )
+                .await;
+                report.records = crate::services::records::triage_records(
+                    conn.as_deref(),
+                    &alerts,
+                    now - window_s,
                 )
                 .await;
                 if out

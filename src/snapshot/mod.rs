@@ -5,6 +5,7 @@
 //! or missing from an older schema.
 
 pub mod jobs;
+pub mod records;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,6 +192,8 @@ pub struct MsDetail {
     pub images: Vec<ImageRow>,
     pub jobs: Vec<JobRow>,
     pub calibration: Vec<CalibrationApplied>,
+    /// The calibration tables that apply to it and its calibration QA (`db::records`).
+    pub cal: records::MsCalibration,
 }
 
 /// Log lines that belong to a job, from a file under `PIPELINE_LOG_DIR`.

@@ -104,6 +104,9 @@ pub struct TriageReport {
     /// The newest ingestion groups (state, subbands, error), newest first.
     pub ingest: Vec<IngestGroupRow>,
     pub sources: Vec<SourceStatus>,
+    /// The pipeline's own alerts (`alerts.sqlite3`), candidates and mosaics; filled by the
+    /// triage service after `build` (`services::records`).
+    pub records: crate::snapshot::records::PipelineRecords,
 }
 
 impl TriageReport {
@@ -207,6 +210,7 @@ pub fn build(input: TriageInput, thresholds: Thresholds) -> TriageReport {
         stuck,
         ingest: input.recent_groups,
         sources: input.sources,
+        records: Default::default(),
     }
 }
 

@@ -239,6 +239,7 @@ async fn start_services(
         ServiceConfig {
             db_path: db,
             db_options: DbOptions::default(),
+            alerts_db: None,
             log_dir: None,
             refresh: Duration::from_millis(500),
             queue_url: Some(url),

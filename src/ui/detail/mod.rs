@@ -7,6 +7,7 @@
 pub mod fits;
 pub mod job;
 pub mod ms;
+pub mod ms_calibration;
 pub mod scroll;
 pub mod source;
 pub mod text;
