@@ -541,6 +541,7 @@ fn an_ms_pane_opened_from_the_list_at_120x40() {
             images: images().into_iter().take(2).collect(),
             jobs: jobs().into_iter().take(2).collect(),
             calibration: vec![],
+            cal: Default::default(),
         }))),
     });
     let text = screen(&app, 120, 40);

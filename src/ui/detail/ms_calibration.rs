@@ -30,12 +30,8 @@ fn quality_cell(t: &CalTable, theme: &Theme) -> Span<'static> {
     if let Some(s) = q.snr_mean {
         parts.push(format!("snr {s:.1}"));
     }
-    let first_issue = q.issues.first().or(q.warnings.first());
     match q.qa_passed {
-        Some(false) => {
-            let why = first_issue.map(|i| sanitize_line(i)).unwrap_or_default();
-            Span::styled(format!("FAIL {} {why}", parts.join(" ")), theme.error())
-        }
+        Some(false) => Span::styled(format!("FAIL {}", parts.join(" ")), theme.error()),
         Some(true) if !q.warnings.is_empty() => {
             Span::styled(format!("warn {}", parts.join(" ")), theme.warn())
         }
@@ -50,7 +46,7 @@ pub fn section_table(
     width: u16,
     theme: &Theme,
 ) -> (Row<'static>, Vec<Row<'static>>, Vec<Constraint>) {
-    let file_width = width.saturating_sub(2 + 8 + 5 + 17 + 7 + 24) as usize;
+    let file_width = width.saturating_sub(2 + 8 + 5 + 18 + 7 + 24) as usize;
     let rows = d
         .cal
         .tables
@@ -83,7 +79,7 @@ pub fn section_table(
         vec![
             Constraint::Length(8),
             Constraint::Length(5),
-            Constraint::Length(17),
+            Constraint::Length(18),
             Constraint::Length(7),
             Constraint::Length(24),
             Constraint::Fill(1),
