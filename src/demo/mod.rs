@@ -221,6 +221,7 @@ pub async fn ensure_demo(opts: &DemoOptions) -> anyhow::Result<DemoPaths> {
     remove_previous(&layout).context("cannot remove the previous demo")?;
     let plan = demo_plan(opts);
     let (_, report) = build_history(&plan, opts.seed, |_| {}).await?;
+    upstream::tables::write_demo(&layout.db(), &opts.dir, plan.now).await?;
     if let Some(err) = &report.first_fits_error {
         tracing::warn!(failed = report.fits_failed, first = %err, "some demo FITS files could not be written");
     }

@@ -527,3 +527,52 @@ async fn write_alerts(path: &Path, now: f64) -> anyhow::Result<()> {
     pool.close().await;
     Ok(())
 }
+
+/// The live demo's side records: the same writers, at the demo database (`db`) under
+/// `root`, with `alerts.sqlite3` beside it (written afresh).
+pub async fn write_demo(db: &Path, root: &Path, now: f64) -> anyhow::Result<()> {
+    let alerts_db = crate::db::records::alerts::default_alerts_path(db);
+    if alerts_db.exists() {
+        std::fs::remove_file(&alerts_db)?;
+    }
+    let fx = UpstreamFixture {
+        root: root.to_path_buf(),
+        db: db.to_path_buf(),
+        alerts_db,
+        logs_dir: root.join("state/logs"),
+        stage_dir: root.join("stage/dsa110-contimg"),
+        now,
+    };
+    let pool = crate::demo::schema::open_writer(db, 1, Duration::from_secs(30)).await?;
+    let result = write(&pool, &fx).await;
+    pool.close().await;
+    result
+}
+
+/// The demo simulator's alert rule: fires when it is not firing, resolves when it is, as
+/// the AlertManager's evaluation would over time.
+pub async fn toggle_demo_alert(pipeline_db: &Path, now: f64) -> anyhow::Result<()> {
+    const RULE: &str = "pipeline_backlog_growing";
+    let pool = open_alerts_writer(&crate::db::records::alerts::default_alerts_path(pipeline_db))
+        .await?;
+    let firing: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM alert_history WHERE rule_name = ? AND resolved_at IS NULL",
+    )
+    .bind(RULE)
+    .fetch_one(&pool)
+    .await?;
+    let result = if firing > 0 {
+        resolve_alert(&pool, RULE, now).await
+    } else {
+        fire_alert(
+            &pool,
+            RULE,
+            "warning",
+            "Pipeline backlog is growing: over 100 pending tasks",
+            now,
+        )
+        .await
+    };
+    pool.close().await;
+    result
+}

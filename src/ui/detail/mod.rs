@@ -5,6 +5,7 @@
 //! sanitised before it becomes a cell.
 
 pub mod fits;
+pub mod image_qa;
 pub mod job;
 pub mod ms;
 pub mod ms_calibration;
