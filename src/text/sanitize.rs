@@ -26,11 +26,7 @@ pub fn sanitize_line(s: &str) -> String {
 pub fn sanitize_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
-        Value::String(s) => {
-            if !is_plain(s) {
-                *s = sanitize_block(s).join("\n");
-            }
-        }
+        Value::String(s) if !is_plain(s) => *s = sanitize_block(s).join("\n"),
         Value::Array(items) => items.iter_mut().for_each(sanitize_json),
         Value::Object(map) => {
             let dirty: Vec<String> = map.keys().filter(|k| !is_plain(k)).cloned().collect();
