@@ -31,7 +31,12 @@ fn count_text(label: &str, c: &CandidateCount, active_word: &str) -> String {
 }
 
 /// The section's lines (at least the alerts line and the candidates line).
-pub fn records_lines(r: &PipelineRecords, now: f64, width: u16, theme: Theme) -> Vec<Line<'static>> {
+pub fn records_lines(
+    r: &PipelineRecords,
+    now: f64,
+    width: u16,
+    theme: Theme,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     match &r.alerts {
         AlertsState::Ok {
@@ -76,7 +81,8 @@ pub fn records_lines(r: &PipelineRecords, now: f64, width: u16, theme: Theme) ->
                 lines.push(Line::styled(
                     format!(
                         "  … {} more firing",
-                        (*firing_total as usize).max(firing.len()) - ALERT_LINES_MAX.min(firing.len())
+                        (*firing_total as usize).max(firing.len())
+                            - ALERT_LINES_MAX.min(firing.len())
                     ),
                     theme.muted(),
                 ));
@@ -84,7 +90,10 @@ pub fn records_lines(r: &PipelineRecords, now: f64, width: u16, theme: Theme) ->
         }
         AlertsState::Missing { note } => lines.push(Line::from(vec![
             Span::styled("pipeline alerts ", theme.header()),
-            Span::styled(clip(&sanitize_line(&note.text), width.saturating_sub(16)), theme.muted()),
+            Span::styled(
+                clip(&sanitize_line(&note.text), width.saturating_sub(16)),
+                theme.muted(),
+            ),
         ])),
         AlertsState::Error { message } => lines.push(Line::from(vec![
             Span::styled("pipeline alerts ", theme.header()),
@@ -107,7 +116,11 @@ pub fn records_lines(r: &PipelineRecords, now: f64, width: u16, theme: Theme) ->
         Span::raw(clip(&candidates, width.saturating_sub(11))),
     ]));
     if let Some(p) = r.mosaics.first() {
-        let s = |v: &Option<String>| v.as_deref().map(sanitize_line).unwrap_or_else(|| "?".into());
+        let s = |v: &Option<String>| {
+            v.as_deref()
+                .map(sanitize_line)
+                .unwrap_or_else(|| "?".into())
+        };
         let mut spans = vec![
             Span::styled("mosaic ", theme.header()),
             Span::raw(format!("{} {} {} ", s(&p.name), s(&p.tier), s(&p.status))),

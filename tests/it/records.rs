@@ -10,7 +10,9 @@ use contimg_monitor::db::{Db, DbOptions};
 use contimg_monitor::demo::upstream::{self, UpstreamFixture, tables};
 use contimg_monitor::headless::once_records;
 use contimg_monitor::services::records::triage_records;
-use contimg_monitor::snapshot::records::{AlertSeverity, AlertsState, CalLink, CalTableStatus, NoteKind, QaSeverity};
+use contimg_monitor::snapshot::records::{
+    AlertSeverity, AlertsState, CalLink, CalTableStatus, NoteKind, QaSeverity,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -63,7 +65,13 @@ async fn an_ms_detail_lists_the_calibration_tables_that_apply_to_it_and_their_qa
         .find(|t| t.status == CalTableStatus::Retired)
         .expect("the retired manual solve");
     assert_eq!(manual.links[0], CalLink::SolvedFrom);
-    assert!(manual.solver_command.as_deref().unwrap().starts_with("gaincal("));
+    assert!(
+        manual
+            .solver_command
+            .as_deref()
+            .unwrap()
+            .starts_with("gaincal(")
+    );
     assert!(
         cal.tables
             .iter()
@@ -71,12 +79,21 @@ async fn an_ms_detail_lists_the_calibration_tables_that_apply_to_it_and_their_qa
         "the earlier MS's set: {types:?}"
     );
     // Sets newest first, each in apply order: the stage's K, BP, GP lead.
-    let order: Vec<i64> = cal.tables.iter().take(3).map(|t| t.order_index.unwrap()).collect();
+    let order: Vec<i64> = cal
+        .tables
+        .iter()
+        .take(3)
+        .map(|t| t.order_index.unwrap())
+        .collect();
     assert_eq!(order, vec![10, 30, 50]);
     let qa = &cal.qa[0];
     assert_eq!((qa.passed, &qa.severity), (Some(false), &QaSeverity::Error));
     assert_eq!(qa.overall_grade.as_deref(), Some("failed"));
-    assert!(qa.issues[0].contains("63%"), "errors first: {:?}", qa.issues);
+    assert!(
+        qa.issues[0].contains("63%"),
+        "errors first: {:?}",
+        qa.issues
+    );
 
     // On screen: the QA verdict, the tables and why each applies.
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
@@ -104,7 +121,12 @@ async fn an_ms_detail_lists_the_calibration_tables_that_apply_to_it_and_their_qa
     // An MS observed 40 min later has no tables of its own but is inside the window.
     let later = db.ms_calibration(&tables::covered_ms(&fx)).await.unwrap();
     assert!(!later.tables.is_empty());
-    assert!(later.tables.iter().all(|t| t.links == vec![CalLink::WindowCovers]));
+    assert!(
+        later
+            .tables
+            .iter()
+            .all(|t| t.links == vec![CalLink::WindowCovers])
+    );
     assert!(later.qa.is_empty());
 }
 
@@ -116,7 +138,11 @@ async fn a_firing_pipeline_alert_shows_in_triage_and_in_onces_json() {
     let db = Db::open(&fx.db, &DbOptions::default()).await.unwrap();
     let alerts = AlertsDb::new(fx.alerts_db.clone(), DbOptions::default());
     let records = triage_records(Some(&db), &alerts, now - 86_400.0).await;
-    let AlertsState::Ok { firing, firing_total } = &records.alerts else {
+    let AlertsState::Ok {
+        firing,
+        firing_total,
+    } = &records.alerts
+    else {
         panic!("{:?}", records.alerts);
     };
     assert_eq!(*firing_total, 1, "the resolved one is not firing");
@@ -170,7 +196,10 @@ async fn a_firing_pipeline_alert_shows_in_triage_and_in_onces_json() {
         .unwrap();
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("pipeline alerts  1 firing"), "{table}");
-    assert!(table.contains("CRITICAL pipeline_backlog_critical"), "{table}");
+    assert!(
+        table.contains("CRITICAL pipeline_backlog_critical"),
+        "{table}"
+    );
 }
 
 #[tokio::test]
@@ -178,9 +207,10 @@ async fn a_table_this_pipeline_never_writes_is_a_note_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let fx = fixture(&dir, NOW).await;
     // schema.sql creates these; nothing in this pipeline version writes them.
-    let writer = contimg_monitor::demo::schema::open_writer(&fx.db, 1, std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    let writer =
+        contimg_monitor::demo::schema::open_writer(&fx.db, 1, std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS image_qa (id INTEGER PRIMARY KEY, ms_path TEXT, image_path TEXT);
          CREATE TABLE IF NOT EXISTS calibration_applied (id INTEGER PRIMARY KEY, ms_path TEXT);
@@ -200,10 +230,16 @@ async fn a_table_this_pipeline_never_writes_is_a_note_not_an_error() {
         .find(|n| n.table == "calibration_applied")
         .expect("a note for calibration_applied");
     assert_eq!(applied.kind, NoteKind::NotWritten);
-    assert_eq!(applied.text, "calibration_applied: not written by this pipeline version");
+    assert_eq!(
+        applied.text,
+        "calibration_applied: not written by this pipeline version"
+    );
 
     let image = tables::registered_image(&fx);
-    let qa = db.image_qa(&image, Some(&tables::calibrated_ms(&fx))).await.unwrap();
+    let qa = db
+        .image_qa(&image, Some(&tables::calibrated_ms(&fx)))
+        .await
+        .unwrap();
     assert_eq!(qa.notes[0].kind, NoteKind::NotWritten);
     assert_eq!(qa.notes[0].table, "image_qa");
     assert_eq!(qa.registry.unwrap().status.as_deref(), Some("published"));
@@ -231,7 +267,11 @@ async fn a_missing_alerts_sqlite3_is_a_note() {
     let AlertsState::Missing { note } = &records.alerts else {
         panic!("{:?}", records.alerts);
     };
-    assert!(note.text.starts_with("no alerts.sqlite3 at "), "{}", note.text);
+    assert!(
+        note.text.starts_with("no alerts.sqlite3 at "),
+        "{}",
+        note.text
+    );
     assert!(!fx.alerts_db.exists(), "reading must not create it");
     let json = once_records::alerts_json(&records);
     assert_eq!(json["status"], "missing");
@@ -252,7 +292,12 @@ async fn a_missing_alerts_sqlite3_is_a_note() {
         .args(["once", "--format", "json"])
         .output()
         .unwrap();
-    assert_ne!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["pipeline_alerts"]["status"], "missing");
 }

@@ -155,10 +155,11 @@ async fn firing(db: &Db) -> Result<AlertsState, DbError> {
         })
         .collect();
     firing.sort_by(|a, b| {
-        a.severity
-            .rank()
-            .cmp(&b.severity.rank())
-            .then(b.fired_at.unwrap_or(0.0).total_cmp(&a.fired_at.unwrap_or(0.0)))
+        a.severity.rank().cmp(&b.severity.rank()).then(
+            b.fired_at
+                .unwrap_or(0.0)
+                .total_cmp(&a.fired_at.unwrap_or(0.0)),
+        )
     });
     Ok(AlertsState::Ok {
         firing,

@@ -59,7 +59,11 @@ const QA_COLUMNS: &[&str] = &[
 
 /// The stem the solve stage names a set after: the file name without `.ms`.
 fn ms_stem(ms_path: &str) -> &str {
-    let name = ms_path.trim_end_matches('/').rsplit('/').next().unwrap_or(ms_path);
+    let name = ms_path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(ms_path);
     name.strip_suffix(".ms").unwrap_or(name)
 }
 
@@ -68,10 +72,14 @@ impl Db {
     /// what is absent. Called from the MS detail.
     pub async fn ms_calibration(&self, ms_path: &str) -> Result<MsCalibration, DbError> {
         let schema = self.schema();
-        let mut out = MsCalibration::default();
-        out.ms_mjd = self.ms_mjd(ms_path).await?;
+        let mut out = MsCalibration {
+            ms_mjd: self.ms_mjd(ms_path).await?,
+            ..MsCalibration::default()
+        };
         if schema.has_table("caltables") && schema.has_column("caltables", "path") {
-            out.tables = self.caltables_of_ms(ms_path, out.ms_mjd.map(|m| m.0)).await?;
+            out.tables = self
+                .caltables_of_ms(ms_path, out.ms_mjd.map(|m| m.0))
+                .await?;
         } else {
             out.notes.push(absent_note(&schema, "caltables"));
         }
@@ -201,7 +209,10 @@ fn caltable_row(r: &SqliteRow, ms_path: &str, stem: &str, mjd: Option<f64>) -> C
     let t = |c: &str| sql::text(r, c);
     let set_name = t("set_name");
     let source = t("source_ms_path");
-    let (start, end) = (sql::real(r, "valid_start_mjd"), sql::real(r, "valid_end_mjd"));
+    let (start, end) = (
+        sql::real(r, "valid_start_mjd"),
+        sql::real(r, "valid_end_mjd"),
+    );
     let mut links = Vec::new();
     if source.as_deref() == Some(ms_path) {
         links.push(CalLink::SolvedFrom);
@@ -254,7 +265,11 @@ fn order_tables(mut tables: Vec<CalTable>) -> Vec<CalTable> {
         newest[&sb]
             .total_cmp(&newest[&sa])
             .then_with(|| sa.cmp(&sb))
-            .then_with(|| a.order_index.unwrap_or(i64::MAX).cmp(&b.order_index.unwrap_or(i64::MAX)))
+            .then_with(|| {
+                a.order_index
+                    .unwrap_or(i64::MAX)
+                    .cmp(&b.order_index.unwrap_or(i64::MAX))
+            })
             .then_with(|| a.path.cmp(&b.path))
     });
     tables
@@ -269,7 +284,11 @@ pub fn parse_quality(text: &str) -> Option<CalQuality> {
             .and_then(|a| a.as_array())
             .map(|a| {
                 a.iter()
-                    .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string())
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -337,7 +356,10 @@ mod tests {
 
     #[test]
     fn the_set_stem_drops_the_directory_and_ms_suffix() {
-        assert_eq!(ms_stem("/stage/ms/2025-10-21T14:23:19.ms"), "2025-10-21T14:23:19");
+        assert_eq!(
+            ms_stem("/stage/ms/2025-10-21T14:23:19.ms"),
+            "2025-10-21T14:23:19"
+        );
         assert_eq!(ms_stem("/stage/ms/x.ms/"), "x");
     }
 }

@@ -54,7 +54,8 @@ impl Db {
                 });
         } else {
             let mut note = absent_note(&schema, "data_registry");
-            note.text.push_str(" (the pipeline may keep it in state/data_registry.db)");
+            note.text
+                .push_str(" (the pipeline may keep it in state/data_registry.db)");
             qa.notes.push(note);
         }
         if let Some(ms) = ms_path

@@ -18,8 +18,7 @@ impl Db {
     /// Candidates and mosaics for the triage view; `since` is the window's start (unix s).
     pub async fn triage_records(&self, since: f64) -> Result<PipelineRecords, DbError> {
         let schema = self.schema();
-        let mut out = PipelineRecords::default();
-        out.ese = if schema.has_column("ese_candidates", "status") {
+        let ese = if schema.has_column("ese_candidates", "status") {
             let active = self
                 .scalar(
                     "active ese candidates",
@@ -50,7 +49,7 @@ impl Db {
                 note: absent_note(&schema, "ese_candidates"),
             }
         };
-        out.transients = if schema.has_column("transient_candidates", "detected_at") {
+        let transients = if schema.has_column("transient_candidates", "detected_at") {
             let class = schema.col("transient_candidates", "", "classification");
             let active = self
                 .scalar(
@@ -83,6 +82,11 @@ impl Db {
             CandidateCount::Note {
                 note: absent_note(&schema, "transient_candidates"),
             }
+        };
+        let mut out = PipelineRecords {
+            ese,
+            transients,
+            ..PipelineRecords::default()
         };
         if schema.has_column("mosaic_plans", "id") {
             let p = |c: &str| schema.col("mosaic_plans", "p", c);

@@ -127,12 +127,7 @@ CREATE INDEX IF NOT EXISTS idx_ese_status ON ese_candidates(status);
 CREATE INDEX IF NOT EXISTS idx_ese_flagged ON ese_candidates(flagged_at)";
 
 /// `alert_history` as the AlertManager (`monitoring/alerting.py`) creates it.
-pub const ALERTS_DDL: &str = "CREATE TABLE IF NOT EXISTS alert_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, rule_name TEXT NOT NULL, severity TEXT NOT NULL,
-    state TEXT NOT NULL, message TEXT, fired_at REAL NOT NULL, resolved_at REAL,
-    labels_json TEXT, created_at REAL DEFAULT (unixepoch()));
-CREATE INDEX IF NOT EXISTS idx_alert_rule ON alert_history(rule_name);
-CREATE INDEX IF NOT EXISTS idx_alert_fired ON alert_history(fired_at)";
+pub const ALERTS_DDL: &str = include_str!("../../../migrations/sqlite/alerts.sql");
 
 async fn columns(pool: &SqlitePool, table: &str) -> anyhow::Result<Vec<String>> {
     let rows = sqlx::query("SELECT name FROM pragma_table_info(?)")
@@ -159,7 +154,11 @@ async fn ensure_caltables(pool: &SqlitePool) -> anyhow::Result<()> {
     let have = columns(pool, "caltables").await?;
     for (col, ty) in CALTABLES_COLUMNS {
         if !have.iter().any(|c| c == col) {
-            run(pool, &format!("ALTER TABLE caltables ADD COLUMN {col} {ty}")).await?;
+            run(
+                pool,
+                &format!("ALTER TABLE caltables ADD COLUMN {col} {ty}"),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -180,7 +179,11 @@ struct CalSet<'a> {
     tables: &'a [(&'a str, i64, bool, f64, f64)],
 }
 
-async fn write_set(pool: &SqlitePool, fx: &UpstreamFixture, set: &CalSet<'_>) -> anyhow::Result<()> {
+async fn write_set(
+    pool: &SqlitePool,
+    fx: &UpstreamFixture,
+    set: &CalSet<'_>,
+) -> anyhow::Result<()> {
     let mid = unix_to_mjd(set.start + 150.0);
     let stem = set.name.map_or_else(|| group_id(set.start), str::to_string);
     let set_name = match set.name {
@@ -229,11 +232,15 @@ async fn write_set(pool: &SqlitePool, fx: &UpstreamFixture, set: &CalSet<'_>) ->
         .bind(set.status)
         .bind(set.notes)
         .bind(set.source_ms_path)
-        .bind(set.source_ms_path.map(|_| {
-            format!("gaincal(vis='{}', caltable='{path}', refant='103')", set.ms)
-        }))
+        .bind(
+            set.source_ms_path
+                .map(|_| format!("gaincal(vis='{}', caltable='{path}', refant='103')", set.ms)),
+        )
         .bind(set.source_ms_path.map(|_| "6.6.5.31"))
-        .bind(set.source_ms_path.map(|_| r#"{"refant": "103", "solint": "inf"}"#))
+        .bind(
+            set.source_ms_path
+                .map(|_| r#"{"refant": "103", "solint": "inf"}"#),
+        )
         .bind(quality.to_string())
         .execute(pool)
         .await?;
@@ -312,7 +319,11 @@ pub async fn write(pool: &SqlitePool, fx: &UpstreamFixture) -> anyhow::Result<()
 
 async fn write_calibration_qa(pool: &SqlitePool, ms: &str, at: f64) -> anyhow::Result<()> {
     run(pool, CALIBRATION_QA_DDL).await?;
-    if !columns(pool, "calibration_qa").await?.iter().any(|c| c == "passed") {
+    if !columns(pool, "calibration_qa")
+        .await?
+        .iter()
+        .any(|c| c == "passed")
+    {
         // schema.sql's layout won: the QA store's insert fails there, as in production.
         return Ok(());
     }
@@ -382,7 +393,10 @@ async fn write_mosaic(pool: &SqlitePool, fx: &UpstreamFixture, now: f64) -> anyh
     run(pool, MOSAIC_DDL).await?;
     let now_i = now as i64;
     let name = format!("science_{}", &group_id(now - 86_400.0)[..10]);
-    let jobs_layout = columns(pool, "mosaics").await?.iter().any(|c| c == "plan_id");
+    let jobs_layout = columns(pool, "mosaics")
+        .await?
+        .iter()
+        .any(|c| c == "plan_id");
     let plan = sqlx::query(
         "INSERT OR REPLACE INTO mosaic_plans (name, tier, start_time, end_time, image_ids, \
          n_images, ra_min_deg, ra_max_deg, dec_min_deg, dec_max_deg, created_at, status) \
@@ -434,7 +448,12 @@ async fn write_candidates(pool: &SqlitePool, now: f64) -> anyhow::Result<()> {
     for (source, at, sig, status) in [
         ("NVSS J133012+421733", now - 2.0 * 3600.0, 6.1, "active"),
         ("NVSS J132544+413302", now - 3.0 * 86_400.0, 5.4, "active"),
-        ("NVSS J131907+430148", now - 5.0 * 86_400.0, 5.1, "dismissed"),
+        (
+            "NVSS J131907+430148",
+            now - 5.0 * 86_400.0,
+            5.1,
+            "dismissed",
+        ),
     ] {
         sqlx::query(
             "INSERT INTO ese_candidates (source_id, flagged_at, flagged_by, significance, \
@@ -553,8 +572,10 @@ pub async fn write_demo(db: &Path, root: &Path, now: f64) -> anyhow::Result<()> 
 /// the AlertManager's evaluation would over time.
 pub async fn toggle_demo_alert(pipeline_db: &Path, now: f64) -> anyhow::Result<()> {
     const RULE: &str = "pipeline_backlog_growing";
-    let pool = open_alerts_writer(&crate::db::records::alerts::default_alerts_path(pipeline_db))
-        .await?;
+    let pool = open_alerts_writer(&crate::db::records::alerts::default_alerts_path(
+        pipeline_db,
+    ))
+    .await?;
     let firing: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM alert_history WHERE rule_name = ? AND resolved_at IS NULL",
     )

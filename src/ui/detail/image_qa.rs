@@ -65,7 +65,10 @@ pub fn qa_lines(d: &ImageDetail, width: usize, theme: &Theme) -> Vec<Line<'stati
     }
     let notes: Vec<String> = d.qa.notes.iter().map(|n| sanitize_line(&n.text)).collect();
     if !notes.is_empty() {
-        lines.push(Line::styled(ellipsize(&notes.join(" · "), width), theme.dim()));
+        lines.push(Line::styled(
+            ellipsize(&notes.join(" · "), width),
+            theme.dim(),
+        ));
     }
     lines
 }

@@ -57,15 +57,16 @@ pub fn section_table(
                 CalTableStatus::Retired => ("retired".to_string(), theme.dim()),
                 other => (sanitize_line(other.word()), theme.warn()),
             };
-            let why = t
-                .links
-                .first()
-                .map(|l| l.word())
-                .unwrap_or("nearby window");
+            let why = t.links.first().map(|l| l.word()).unwrap_or("nearby window");
             let file = t.path.rsplit('/').next().unwrap_or(&t.path);
             Row::new([
                 Span::styled(status, style),
-                Span::raw(t.table_type.as_deref().map(sanitize_line).unwrap_or_default()),
+                Span::raw(
+                    t.table_type
+                        .as_deref()
+                        .map(sanitize_line)
+                        .unwrap_or_default(),
+                ),
                 Span::raw(why),
                 Span::raw(t.refant.as_deref().map(sanitize_line).unwrap_or_default()),
                 quality_cell(t, theme),
