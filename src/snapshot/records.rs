@@ -316,9 +316,14 @@ pub enum AlertsState {
 }
 
 impl Default for AlertsState {
+    /// Not read (yet): a note.
     fn default() -> Self {
         AlertsState::Missing {
-            note: TableNote::missing("alert_history"),
+            note: TableNote {
+                table: "alert_history".into(),
+                kind: NoteKind::Missing,
+                text: "alerts.sqlite3 not read".into(),
+            },
         }
     }
 }

@@ -102,7 +102,11 @@ fn draw_image_qa(frame: &mut Frame, area: Rect, view: &DetailView, theme: &detai
     let Some(Ok(DetailData::Image(d))) = &view.data else {
         return area;
     };
-    let lines = detail::image_qa::qa_lines(d, area.width.saturating_sub(2) as usize, theme);
+    let mut lines = detail::image_qa::qa_lines(d, area.width.saturating_sub(2) as usize, theme);
+    // A short screen keeps the header's room: the grade line only.
+    if area.height < 32 {
+        lines.truncate(1);
+    }
     let rows = lines.len() as u16 + 1;
     if area.height < rows + 8 {
         return area;
