@@ -111,7 +111,13 @@ impl App {
             return Vec::new();
         };
         let ms_path = match (&detail.key, self.current_detail_data()) {
-            (_, Some(DetailData::Job(job))) => job.row.target.clone(),
+            // The MS the job's target links to (a queue task's may be derived, e.g. a
+            // convert-group's from its group id); a queue task without one has no MS.
+            (_, Some(DetailData::Job(job))) => match &job.links.ms {
+                Some(ms) => Some(ms.path.clone()),
+                None if job.row.key.source == crate::snapshot::JobSource::AbsurdTask => None,
+                None => job.row.target.clone(),
+            },
             (_, Some(DetailData::Image(row))) => {
                 row.as_ref().as_ref().and_then(|r| r.ms_path.clone())
             }

@@ -7,6 +7,7 @@
 //!   counted as a failure everywhere.
 //! - `groups`: `absurd.ingestion_groups` and stuck-collecting detection.
 //! - `health`: backlog figures and the failure records the triage view groups.
+//! - `target`: where each task name keeps its target in `params`, and what it links to.
 //! - `seed`: a writable side door for tests, the demo and the benchmark.
 //!
 //! Every query goes through [`Queue::conn`], so the pool's figures and errors are counted.
@@ -17,6 +18,7 @@ pub mod groups;
 pub mod health;
 pub mod seed;
 mod sql;
+pub mod target;
 pub mod tasks;
 
 use std::time::Duration;
@@ -28,7 +30,7 @@ use crate::pool::InstrumentedPool;
 
 pub use error::QueueError;
 pub use groups::{IngestGroupRow, is_stuck_collecting};
-pub use health::{Backlog, FailureRecord};
+pub use health::{Backlog, FailureRecord, QueueBacklog, StaleClaim, StatusCounts};
 
 /// How the monitor talks to the queue.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::queue::groups::EXPECTED_SUBBANDS;
-use crate::queue::{IngestGroupRow, is_stuck_collecting};
+use crate::queue::{IngestGroupRow, StaleClaim, is_stuck_collecting};
+use crate::text::fmt_duration;
 use crate::snapshot::{JobKey, JobRow, JobStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -60,6 +61,36 @@ pub fn stuck_running(rows: &[JobRow], now: f64, threshold: Duration) -> Vec<Stuc
         .collect();
     sort_longest_first(&mut items);
     items.dedup_by(|a, b| a.id == b.id);
+    items
+}
+
+/// Queue tasks claimed longer than `threshold`, longest first, each with the worker holding
+/// the claim and whether that worker has done anything since (the queue keeps no heartbeat
+/// and never takes a claim back, so a dead worker's task stays claimed).
+pub fn stuck_claims(claims: &[StaleClaim], now: f64, threshold: Duration) -> Vec<StuckItem> {
+    let mut items: Vec<StuckItem> = claims
+        .iter()
+        .filter_map(|c| {
+            let mut item = stuck_running(std::slice::from_ref(&c.row), now, threshold)
+                .into_iter()
+                .next()?;
+            let worker = c.worker_id.as_deref().unwrap_or("(no worker id)");
+            let heard = match (c.worker_last_seen, c.row.started_at) {
+                (Some(seen), Some(claimed)) if seen <= claimed + 1.0 => {
+                    "silent since the claim".to_string()
+                }
+                (Some(seen), _) => format!("last active {} ago", fmt_duration(now - seen)),
+                (None, _) => "never seen".to_string(),
+            };
+            let attempt = item.note.take();
+            item.note = Some(match attempt {
+                Some(a) => format!("worker {worker} ({heard}), {a}, no heartbeat"),
+                None => format!("worker {worker} ({heard}), no heartbeat"),
+            });
+            Some(item)
+        })
+        .collect();
+    sort_longest_first(&mut items);
     items
 }
 

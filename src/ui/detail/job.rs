@@ -152,7 +152,53 @@ fn header_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Lin
     ];
     let mut lines = vec![Line::from(first)];
     lines.extend(fact_lines(&facts, width, theme));
+    lines.extend(link_lines(d, width, theme));
     lines
+}
+
+/// The MS and ingestion group the target leads to, each saying how it is known.
+fn link_lines(d: &JobDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(ms) = &d.links.ms {
+        facts.push((
+            "MS",
+            format!(
+                "{} ({}; m opens it)",
+                sanitize_line(&ms.path),
+                sanitize_line(&ms.source.describe())
+            ),
+        ));
+    }
+    if let Some(group) = &d.links.group {
+        let mut state = Vec::new();
+        if let Some(s) = &group.state {
+            state.push(sanitize_line(s));
+        }
+        if let Some((n, of)) = group.subbands {
+            state.push(format!("{n}/{of} subbands"));
+        }
+        if let Some(ms) = &group.ms_path {
+            state.push(format!("MS {}", sanitize_line(ms)));
+        }
+        let state = if state.is_empty() {
+            "no ingestion_groups row".to_string()
+        } else {
+            state.join(", ")
+        };
+        facts.push((
+            "group",
+            format!(
+                "{} ({}; {})",
+                sanitize_line(&group.id),
+                state,
+                sanitize_line(&group.source.describe())
+            ),
+        ));
+    }
+    facts
+        .iter()
+        .flat_map(|f| fact_lines(std::slice::from_ref(f), width, theme))
+        .collect()
 }
 
 /// Every line of the pane, wrapped to `width`. Pure, so tests can read the pane as text.
