@@ -32,6 +32,12 @@ pub use error::QueueError;
 pub use groups::{IngestGroupRow, is_stuck_collecting};
 pub use health::{Backlog, FailureRecord, QueueBacklog, StaleClaim, StatusCounts};
 
+/// The queue the pipeline's worker units poll (`ABSURD_QUEUE_NAME` in its `contimg.env`).
+pub const PIPELINE_QUEUE: &str = "dsa110-pipeline";
+/// The queue the per-minute ingestion scan and its `ingest-subband` tasks go to; no unit polls
+/// it, so its backlog is counted apart.
+pub const INGESTION_QUEUE: &str = "dsa110-ingestion";
+
 /// How the monitor talks to the queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueOptions {

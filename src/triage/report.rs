@@ -4,15 +4,12 @@
 
 use std::time::Duration;
 
-use crate::queue::{Backlog, FailureRecord, IngestGroupRow, QueueBacklog, StatusCounts};
+use crate::queue::{
+    Backlog, FailureRecord, INGESTION_QUEUE, IngestGroupRow, PIPELINE_QUEUE, QueueBacklog, StatusCounts,
+};
 use crate::snapshot::{JobRow, JobStatus};
 use crate::triage::group::{FailureGroup, group};
 use crate::triage::stuck::{StuckItem, stuck_claims, stuck_groups, stuck_running};
-
-/// The queue the pipeline's worker units poll (`ABSURD_QUEUE_NAME` in its `contimg.env`).
-pub const PIPELINE_QUEUE: &str = "dsa110-pipeline";
-/// The queue the ingestion scan and `ingest-subband` tasks go to; no unit polls it.
-pub const INGESTION_QUEUE: &str = "dsa110-ingestion";
 
 /// The alert thresholds (config `[triage]`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

@@ -25,6 +25,7 @@ mod queue_connect;
 mod queue_health;
 mod queue_scale;
 mod queue_tasks;
+mod queue_upstream;
 mod screens;
 mod services_cadence;
 mod triage_demo;
