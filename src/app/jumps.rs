@@ -121,12 +121,18 @@ impl App {
             (_, Some(DetailData::Image(row))) => {
                 row.as_ref().as_ref().and_then(|r| r.ms_path.clone())
             }
+            // Before the detail arrives: a queue task's target is an MS only when it names
+            // one (it may be a group id or a subband file).
             (DetailKey::Job(key), _) => self
                 .jobs
                 .rows
                 .iter()
                 .find(|r| r.key == *key)
-                .and_then(|r| r.target.clone()),
+                .and_then(|r| r.target.clone())
+                .filter(|t| {
+                    key.source != crate::snapshot::JobSource::AbsurdTask
+                        || t.trim_end_matches('/').ends_with(".ms")
+                }),
             (DetailKey::Image { id, .. }, _) => self
                 .images
                 .rows

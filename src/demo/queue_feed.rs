@@ -11,8 +11,8 @@ use sqlx::{Connection, PgConnection};
 use tokio::sync::watch;
 
 use crate::demo::upstream::queue::{self as shapes, worker_id};
-use crate::queue::{INGESTION_QUEUE, PIPELINE_QUEUE};
 use crate::queue::seed::{SeedTask, generate, seed_tasks};
+use crate::queue::{INGESTION_QUEUE, PIPELINE_QUEUE};
 
 /// Tasks in the demo's history (about two days at the seed's spacing).
 pub const HISTORY_TASKS: usize = 4_000;

@@ -257,8 +257,7 @@ fn make_task(rng: &mut SmallRng, i: usize, created: f64, group_id: &str, fate: F
     };
     match fate {
         Fate::Succeeded => {
-            task.result =
-                Some(shapes::result_success(task_name, group_id, subband).to_string());
+            task.result = Some(shapes::result_success(task_name, group_id, subband).to_string());
         }
         Fate::Crashed => {
             task.status = "failed";
@@ -498,14 +497,20 @@ mod tests {
         let crashed = tasks.iter().find(|t| t.status == "failed").unwrap();
         // The worker stores str(e): one line, no traceback, no exception class.
         let error = crashed.error.as_deref().unwrap();
-        assert!(!error.contains('\n') && !error.starts_with("Traceback"), "{error}");
+        assert!(
+            !error.contains('\n') && !error.starts_with("Traceback"),
+            "{error}"
+        );
         let in_result = tasks
             .iter()
             .filter_map(|t| t.result.as_deref())
             .find(|r| r.contains("\"status\":\"error\""))
             .unwrap();
         let result: serde_json::Value = serde_json::from_str(in_result).unwrap();
-        assert!(result["message"].is_string() && result["errors"].is_array(), "{result}");
+        assert!(
+            result["message"].is_string() && result["errors"].is_array(),
+            "{result}"
+        );
     }
 
     #[test]

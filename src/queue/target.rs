@@ -199,12 +199,8 @@ pub fn links(task_name: &str, params: &Value, result: &Value) -> JobLinks {
     }
     .or_else(|| {
         ["group_id", "canonical_group_id"].iter().find_map(|key| {
-            string_at(result, &["outputs", key]).map(|g| {
-                (
-                    g.to_string(),
-                    LinkSource::Result(format!("outputs.{key}")),
-                )
-            })
+            string_at(result, &["outputs", key])
+                .map(|g| (g.to_string(), LinkSource::Result(format!("outputs.{key}"))))
         })
     })
     .or_else(|| {
@@ -236,8 +232,12 @@ mod tests {
 
     #[test]
     fn each_task_reads_its_own_nested_key_and_the_flat_layout_still_works() {
-        let nested = json!({"config": {}, "inputs": {"ms_path": "/a.ms"}, "outputs": {"ms_path": "/b.ms"}});
-        assert_eq!(resolve("calibration-solve", &nested).unwrap().value, "/a.ms");
+        let nested =
+            json!({"config": {}, "inputs": {"ms_path": "/a.ms"}, "outputs": {"ms_path": "/b.ms"}});
+        assert_eq!(
+            resolve("calibration-solve", &nested).unwrap().value,
+            "/a.ms"
+        );
         assert_eq!(resolve("imaging", &nested).unwrap().value, "/b.ms");
         let group = json!({"inputs": {"group_id": "2025-10-21T14:23:19"}});
         let t = resolve("convert-group", &group).unwrap();
@@ -266,16 +266,21 @@ mod tests {
         // Once it completed, the result says where the MS went.
         let result = json!({"status": "success", "outputs": {"ms_path": "/elsewhere/x.ms"}});
         let l = links("convert-group", &params, &result);
-        assert_eq!(l.ms.unwrap().source, LinkSource::Result("outputs.ms_path".into()));
+        assert_eq!(
+            l.ms.unwrap().source,
+            LinkSource::Result("outputs.ms_path".into())
+        );
     }
 
     #[test]
     fn a_subband_file_names_its_group_and_an_ms_stem_too() {
-        let params = json!({"inputs": {"file_path": "/data/incoming/2025-10-21T14:23:19_sb05.hdf5"}});
+        let params =
+            json!({"inputs": {"file_path": "/data/incoming/2025-10-21T14:23:19_sb05.hdf5"}});
         let l = links("ingest-subband", &params, &Value::Null);
         assert_eq!(l.ms, None);
         assert_eq!(l.group.unwrap().id, "2025-10-21T14:23:19");
-        let params = json!({"outputs": {"ms_path": "/stage/dsa110-contimg/ms/2025-10-21T14:23:19.ms"}});
+        let params =
+            json!({"outputs": {"ms_path": "/stage/dsa110-contimg/ms/2025-10-21T14:23:19.ms"}});
         let l = links("imaging", &params, &Value::Null);
         assert_eq!(
             l.ms.unwrap().source,

@@ -408,7 +408,8 @@ impl Queue {
             group.state = get(row, "state")?;
             let count: Option<i64> = get(row, "subband_count")?;
             let expected: Option<i64> = get(row, "expected_subbands")?;
-            group.subbands = count.map(|c| (c, expected.unwrap_or(super::groups::EXPECTED_SUBBANDS)));
+            group.subbands =
+                count.map(|c| (c, expected.unwrap_or(super::groups::EXPECTED_SUBBANDS)));
             group.ms_path = get(row, "ms_path")?;
             Ok(())
         };
@@ -461,10 +462,15 @@ fn detail_from_row(row: &PgRow) -> Result<JobDetail, sqlx::Error> {
     {
         // No heartbeat is stored and timeout_sec is not enforced: a dead worker's claim
         // stays `claimed` for ever.
-        let held = record.claimed_s.map(|c| format!(" since {}", crate::text::fmt_utc(c)));
+        let held = record
+            .claimed_s
+            .map(|c| format!(" since {}", crate::text::fmt_utc(c)));
         extra.push((
             "claim".to_string(),
-            format!("held by {worker}{} (no heartbeat is recorded)", held.unwrap_or_default()),
+            format!(
+                "held by {worker}{} (no heartbeat is recorded)",
+                held.unwrap_or_default()
+            ),
         ));
     }
     if record.status().0 == JobStatus::NoOp {

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use crate::queue::{
-    Backlog, FailureRecord, INGESTION_QUEUE, IngestGroupRow, PIPELINE_QUEUE, QueueBacklog, StatusCounts,
+    Backlog, FailureRecord, INGESTION_QUEUE, IngestGroupRow, PIPELINE_QUEUE, QueueBacklog,
+    StatusCounts,
 };
 use crate::snapshot::{JobRow, JobStatus};
 use crate::triage::group::{FailureGroup, group};
@@ -283,9 +284,10 @@ pub fn build(input: TriageInput, thresholds: Thresholds) -> TriageReport {
             .unwrap_or_default(),
         no_op: no_op(&input),
         // Nothing of the window succeeded, yet tasks "completed": the executor is a no-op.
-        all_completed_no_op: input.queue_counts.as_ref().is_some_and(|c| {
-            c.get(JobStatus::NoOp) > 0 && c.get(JobStatus::Succeeded) == 0
-        }),
+        all_completed_no_op: input
+            .queue_counts
+            .as_ref()
+            .is_some_and(|c| c.get(JobStatus::NoOp) > 0 && c.get(JobStatus::Succeeded) == 0),
         stuck: stuck.len(),
         longest_stuck_s: stuck.iter().map(|s| s.age_s).reduce(f64::max),
     };
@@ -367,20 +369,20 @@ mod tests {
             worker_id: Some("lxd110h17-3f9a1c2e".into()),
             worker_last_seen: Some(NOW - 3900.0),
             row: JobRow {
-            key: JobKey {
-                source: JobSource::AbsurdTask,
-                id: "0b7f3c1e-8a2d-4f6b-9c3e-1d2a3b4c5d6e".into(),
-            },
-            kind: Some("imaging".into()),
-            status: crate::snapshot::JobStatus::Running,
-            raw_status: "claimed".into(),
-            target: None,
-            created_at: Some(NOW - 4000.0),
-            started_at: Some(NOW - 3900.0),
-            finished_at: None,
-            attempts: Some(1),
-            max_attempts: Some(3),
-            error_line: None,
+                key: JobKey {
+                    source: JobSource::AbsurdTask,
+                    id: "0b7f3c1e-8a2d-4f6b-9c3e-1d2a3b4c5d6e".into(),
+                },
+                kind: Some("imaging".into()),
+                status: crate::snapshot::JobStatus::Running,
+                raw_status: "claimed".into(),
+                target: None,
+                created_at: Some(NOW - 4000.0),
+                started_at: Some(NOW - 3900.0),
+                finished_at: None,
+                attempts: Some(1),
+                max_attempts: Some(3),
+                error_line: None,
             },
         });
         inp.backlog = Some(backlog);
@@ -430,7 +432,11 @@ mod tests {
         inp.queue_counts = Some(StatusCounts {
             counts: vec![(JobStatus::NoOp, 12), (JobStatus::Succeeded, 1)],
         });
-        assert!(!build(inp, Thresholds::default()).headline.all_completed_no_op);
+        assert!(
+            !build(inp, Thresholds::default())
+                .headline
+                .all_completed_no_op
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::queue::groups::EXPECTED_SUBBANDS;
 use crate::queue::{IngestGroupRow, StaleClaim, is_stuck_collecting};
-use crate::text::fmt_duration;
 use crate::snapshot::{JobKey, JobRow, JobStatus};
+use crate::text::fmt_duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

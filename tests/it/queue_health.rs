@@ -66,13 +66,13 @@ async fn failures_of_the_day_include_both_kinds_newest_first() {
             .all(|f| !f.error.is_empty() && f.error != "(no error text)")
     );
     // Stage errors in the result's words, crashes as the worker's bare str(e).
-    assert!(
-        day.iter()
-            .any(|f| f.error.starts_with("Stage 'imaging' failed after 3 attempts")
-                || f.error.starts_with("Missing required output")
-                || f.error.starts_with("Validation failed")
-                || f.error.starts_with("Incomplete group"))
-    );
+    assert!(day.iter().any(|f| {
+        f.error
+            .starts_with("Stage 'imaging' failed after 3 attempts")
+            || f.error.starts_with("Missing required output")
+            || f.error.starts_with("Validation failed")
+            || f.error.starts_with("Incomplete group")
+    }));
     assert!(
         day.iter()
             .any(|f| f.error.starts_with("[Errno 2]") || f.error.starts_with("table "))

@@ -124,7 +124,11 @@ async fn a_nested_params_task_shows_its_ms_and_jumps_to_it() {
         .next()
         .unwrap()
         .trim_end_matches(".ms");
-    assert!(ids_matching(&s.queue, &format!("ms:{stem}")).await.contains(id));
+    assert!(
+        ids_matching(&s.queue, &format!("ms:{stem}"))
+            .await
+            .contains(id)
+    );
     assert!(ids_matching(&s.queue, stem).await.contains(id), "free text");
 
     let mut h = harness(&s).await;
@@ -187,7 +191,10 @@ async fn a_no_op_completion_is_shown_as_no_op_never_success() {
     }
     let succeeded = ids_matching(&s.queue, "status:succeeded").await;
     assert!(
-        s.seeded.no_op_tasks.iter().all(|id| !succeeded.contains(id)),
+        s.seeded
+            .no_op_tasks
+            .iter()
+            .all(|id| !succeeded.contains(id)),
         "no no-op among the successes"
     );
     let mut no_op = ids_matching(&s.queue, "status:no-op").await;
@@ -205,7 +212,10 @@ async fn a_no_op_completion_is_shown_as_no_op_never_success() {
         triage.headline.finished,
         counts.get(JobStatus::Succeeded) + counts.get(JobStatus::Failed)
     );
-    assert!(!triage.headline.all_completed_no_op, "real work succeeded too");
+    assert!(
+        !triage.headline.all_completed_no_op,
+        "real work succeeded too"
+    );
     let json = triage_json(&triage, false);
     assert_eq!(json["queue_by_status"]["no-op"], 3);
     assert_eq!(json["headline"]["no_op"], 3);
@@ -246,7 +256,11 @@ async fn when_every_completion_was_a_no_op_triage_says_the_workers_run_the_no_op
         .into_iter()
         .find(|a| a.what == "no_op")
         .expect("a no-op alert");
-    assert!(alert.message.contains("no-op executor"), "{}", alert.message);
+    assert!(
+        alert.message.contains("no-op executor"),
+        "{}",
+        alert.message
+    );
     assert!(triage.crossed());
 }
 
@@ -278,7 +292,10 @@ async fn the_ingestion_backlog_is_counted_apart() {
             .find(|q| q["queue"] == name)
             .map(|q| q["pending"].as_u64().unwrap())
     };
-    assert_eq!(pending_of(INGESTION_QUEUE), Some(s.seeded.pending_ingestion));
+    assert_eq!(
+        pending_of(INGESTION_QUEUE),
+        Some(s.seeded.pending_ingestion)
+    );
     assert_eq!(pending_of(PIPELINE_QUEUE), Some(s.seeded.pending_pipeline));
     // Its oldest has waited two hours: nothing polls it, and triage says so.
     let unpolled = triage
@@ -286,16 +303,26 @@ async fn the_ingestion_backlog_is_counted_apart() {
         .into_iter()
         .find(|a| a.what == "ingestion_unpolled")
         .expect("an unpolled-queue alert");
-    assert!(unpolled.message.contains(INGESTION_QUEUE), "{}", unpolled.message);
+    assert!(
+        unpolled.message.contains(INGESTION_QUEUE),
+        "{}",
+        unpolled.message
+    );
     let mut h = harness(&s).await;
     h.type_keys("t").await;
     let screen = h.render(160, 40);
     assert!(
-        screen.contains(&format!("{INGESTION_QUEUE} {} pending", s.seeded.pending_ingestion)),
+        screen.contains(&format!(
+            "{INGESTION_QUEUE} {} pending",
+            s.seeded.pending_ingestion
+        )),
         "{screen}"
     );
     assert!(
-        screen.contains(&format!("{PIPELINE_QUEUE} {} pending", s.seeded.pending_pipeline)),
+        screen.contains(&format!(
+            "{PIPELINE_QUEUE} {} pending",
+            s.seeded.pending_pipeline
+        )),
         "{screen}"
     );
 }
@@ -328,12 +355,9 @@ async fn a_claim_older_than_the_threshold_by_a_dead_worker_is_stuck() {
     );
     // The group collecting 11 of 16 subbands for hours is stuck too.
     assert!(
-        triage
-            .stuck
-            .iter()
-            .any(|i| i.kind == StuckKind::Collecting
-                && i.id == format!("group:{}", s.seeded.stuck_group)
-                && i.note.as_deref() == Some("11/16 subbands")),
+        triage.stuck.iter().any(|i| i.kind == StuckKind::Collecting
+            && i.id == format!("group:{}", s.seeded.stuck_group)
+            && i.note.as_deref() == Some("11/16 subbands")),
         "{:?}",
         triage.stuck
     );

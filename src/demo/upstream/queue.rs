@@ -306,8 +306,18 @@ pub async fn seed(pool: &PgPool, fx: &UpstreamFixture) -> anyhow::Result<SeededQ
     let mut t = now - 6.0 * h + 30.0;
     for sb in [0u32, 15] {
         tasks.push(
-            TaskShape::new(next(), "ingest-subband", params("ingest-subband", &g_done, sb), t)
-                .completed(&w_real, t + 2.0, t + 4.0, result_success("ingest-subband", &g_done, sb)),
+            TaskShape::new(
+                next(),
+                "ingest-subband",
+                params("ingest-subband", &g_done, sb),
+                t,
+            )
+            .completed(
+                &w_real,
+                t + 2.0,
+                t + 4.0,
+                result_success("ingest-subband", &g_done, sb),
+            ),
         );
         t += 10.0;
     }
@@ -337,9 +347,14 @@ pub async fn seed(pool: &PgPool, fx: &UpstreamFixture) -> anyhow::Result<SeededQ
 
     // Stage errors as results, crashes as bare str(e), cancellations both ways.
     let mut t = now - 5.0 * h;
-    for (i, stage) in ["imaging", "calibration-apply", "calibration-solve", "convert-group"]
-        .iter()
-        .enumerate()
+    for (i, stage) in [
+        "imaging",
+        "calibration-apply",
+        "calibration-solve",
+        "convert-group",
+    ]
+    .iter()
+    .enumerate()
     {
         let mut p = params(stage, &g_bad, 0);
         if *stage == "calibration-apply" {
@@ -374,8 +389,8 @@ pub async fn seed(pool: &PgPool, fx: &UpstreamFixture) -> anyhow::Result<SeededQ
         ),
     );
     t += 120.0;
-    let mut cancelled =
-        TaskShape::new(next(), "imaging", params("imaging", &g_bad, 0), t).claimed(&w_real, t + 5.0);
+    let mut cancelled = TaskShape::new(next(), "imaging", params("imaging", &g_bad, 0), t)
+        .claimed(&w_real, t + 5.0);
     cancelled.status = "cancelled";
     cancelled.error = Some(CANCELLED_BY_USER.into());
     cancelled.completed_at = Some(t + 50.0);
@@ -407,8 +422,13 @@ pub async fn seed(pool: &PgPool, fx: &UpstreamFixture) -> anyhow::Result<SeededQ
     tasks.push(flat);
 
     // A worker that died holding its claim three hours ago, and a live one.
-    let stale = TaskShape::new(next(), "imaging", params("imaging", &g_stuck, 0), now - 3.0 * h - 60.0)
-        .claimed(&w_dead, now - 3.0 * h);
+    let stale = TaskShape::new(
+        next(),
+        "imaging",
+        params("imaging", &g_stuck, 0),
+        now - 3.0 * h - 60.0,
+    )
+    .claimed(&w_dead, now - 3.0 * h);
     let stale_id = stale.task_id.clone();
     tasks.push(stale);
     let fresh = TaskShape::new(
@@ -452,42 +472,30 @@ pub async fn seed(pool: &PgPool, fx: &UpstreamFixture) -> anyhow::Result<SeededQ
         insert_task(pool, task).await?;
     }
 
-    // Ingestion groups: done, failed, stuck collecting, still arriving.
-    let groups: [(&str, &str, i32, f64, Option<String>, Option<String>); 5] = [
-        (&g_done, "completed", 16, now - 6.0 * h, Some(ms_for_group(&g_done)), None),
-        (
-            &g_bad,
-            "failed",
-            16,
-            now - 5.0 * h,
-            None,
-            Some(format!("Conversion failed for {g_bad}: truncated subband sb07")),
-        ),
-        (&g_stuck, "collecting", 11, now - 4.0 * h, None, None),
-        (&g_noop, "completed", 16, now - 2.0 * h, Some(ms_for_group(&g_noop)), None),
-        (&g_new, "pending", 16, now - 120.0, None, None),
+    // Ingestion groups: done, failed, stuck collecting, full and waiting. A failed
+    // conversion leaves str(e) in error_message and clears ms_path.
+    let group = |id: &str, state: &'static str, subbands: i32, at: f64| GroupShape {
+        group_id: id.to_string(),
+        state,
+        subbands,
+        at,
+        ms_path: (state == "completed").then(|| ms_for_group(id)),
+        error: None,
+    };
+    let mut failed = group(&g_bad, "failed", 16, now - 5.0 * h);
+    failed.error = Some(format!(
+        "HDF5 read failed: {} is truncated",
+        subband_file(&g_bad, 7)
+    ));
+    let groups = [
+        group(&g_done, "completed", 16, now - 6.0 * h),
+        failed,
+        group(&g_stuck, "collecting", 11, now - 4.0 * h),
+        group(&g_noop, "completed", 16, now - 2.0 * h),
+        group(&g_new, "pending", 16, now - 120.0),
     ];
-    for (id, state, count, at, ms, err) in &groups {
-        let done = matches!(*state, "completed" | "failed").then_some(at + 300.0);
-        sqlx::query(
-            "INSERT INTO absurd.ingestion_groups (group_id, state, subband_count, \
-                 expected_subbands, dec_deg, ra_deg, created_at, updated_at, completed_at, \
-                 ms_path, error_message) \
-             VALUES ($1, $2, $3, 16, 16.12, $4, to_timestamp($5), to_timestamp($6), \
-                 to_timestamp($7), $8, $9)",
-        )
-        .bind(*id)
-        .bind(*state)
-        .bind(*count)
-        .bind((at / 240.0).rem_euclid(360.0))
-        .bind(*at)
-        .bind(done.unwrap_or(at + 60.0))
-        .bind(done)
-        .bind(ms)
-        .bind(err)
-        .execute(pool)
-        .await?;
-        write_subbands(pool, id, *count, *at).await?;
+    for g in &groups {
+        insert_group(pool, g).await?;
     }
 
     Ok(SeededQueue {
@@ -506,6 +514,41 @@ pub async fn seed(pool: &PgPool, fx: &UpstreamFixture) -> anyhow::Result<SeededQ
         stuck_group: g_stuck,
         tasks,
     })
+}
+
+/// One ingestion group row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupShape {
+    pub group_id: String,
+    pub state: &'static str,
+    pub subbands: i32,
+    pub at: f64,
+    pub ms_path: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Insert a group as `ingestion_db.py` leaves it, and its subbands.
+pub async fn insert_group(pool: &PgPool, g: &GroupShape) -> anyhow::Result<()> {
+    let done = matches!(g.state, "completed" | "failed").then_some(g.at + 300.0);
+    sqlx::query(
+        "INSERT INTO absurd.ingestion_groups (group_id, state, subband_count, \
+             expected_subbands, dec_deg, ra_deg, created_at, updated_at, completed_at, \
+             ms_path, error_message) \
+         VALUES ($1, $2, $3, 16, 16.12, $4, to_timestamp($5), to_timestamp($6), \
+             to_timestamp($7), $8, $9)",
+    )
+    .bind(&g.group_id)
+    .bind(g.state)
+    .bind(g.subbands)
+    .bind((g.at / 240.0).rem_euclid(360.0))
+    .bind(g.at)
+    .bind(done.unwrap_or(g.at + 60.0))
+    .bind(done)
+    .bind(&g.ms_path)
+    .bind(&g.error)
+    .execute(pool)
+    .await?;
+    write_subbands(pool, &g.group_id, g.subbands, g.at).await
 }
 
 /// One row per subband received, where the schema has `ingestion_subbands`.
@@ -540,10 +583,7 @@ where
 {
     // Only complete_task and fail_task set the two durations.
     let finished = matches!(t.status, "completed" | "failed");
-    let wait = t
-        .claimed_at
-        .map(|c| c - t.created_at)
-        .filter(|_| finished);
+    let wait = t.claimed_at.map(|c| c - t.created_at).filter(|_| finished);
     let ran = match (t.claimed_at, t.completed_at) {
         (Some(c), Some(d)) if finished => Some(d - c),
         _ => None,
