@@ -211,7 +211,7 @@ pub fn links(task_name: &str, params: &Value, result: &Value) -> JobLinks {
         group_in_path(path).map(|g| {
             (
                 g,
-                LinkSource::Derived("the group id is the timestamp the file is named after"),
+                LinkSource::Derived("the timestamp the file is named after"),
             )
         })
     })

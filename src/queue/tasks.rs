@@ -502,6 +502,10 @@ fn detail_from_row(row: &PgRow) -> Result<JobDetail, sqlx::Error> {
 /// Everything the task says about its failure: the exception, then the result's own words
 /// when they add something.
 fn full_error(record: &TaskRecord) -> Option<String> {
+    if record.status().0 != JobStatus::Failed {
+        // A success's or a no-op's message is no error; a cancel keeps its `error` text.
+        return record.error.clone().filter(|e| !e.trim().is_empty());
+    }
     let mut parts: Vec<String> = Vec::new();
     let candidates = [
         record.error.clone(),
