@@ -259,6 +259,35 @@ impl Queue {
         read().map_err(|e| self.classify(&e))
     }
 
+    /// Every task by normalised status (all time, like the SQLite summary), through the
+    /// same mapping the Jobs list uses (`task_status`), so a "completed" task whose result
+    /// says otherwise is counted as what it is. One pass over `absurd.tasks`: for `once`,
+    /// not for the TUI's poll.
+    pub async fn status_counts(&self) -> Result<Vec<(JobStatus, i64)>, QueueError> {
+        let mut sql = Sql::default();
+        sql.push(
+            "SELECT status, result->>'status' AS result_status, count(*)::int8 AS n \
+             FROM absurd.tasks GROUP BY 1, 2",
+        );
+        let rows = self.fetch_all(&sql).await?;
+        let read = || -> Result<Vec<(JobStatus, i64)>, sqlx::Error> {
+            let mut counts: Vec<(JobStatus, i64)> = Vec::new();
+            for r in &rows {
+                let status: Option<String> = super::sql::get(r, "status")?;
+                let result: Option<String> = super::sql::get(r, "result_status")?;
+                let n: i64 = super::sql::get(r, "n")?.unwrap_or(0);
+                let (normalised, _) =
+                    super::tasks::task_status(status.as_deref(), result.as_deref());
+                match counts.iter_mut().find(|(s, _)| *s == normalised) {
+                    Some((_, total)) => *total += n,
+                    None => counts.push((normalised, n)),
+                }
+            }
+            Ok(counts)
+        };
+        read().map_err(|e| self.classify(&e))
+    }
+
     /// Every failure (crash or stage error) since `since_unix`, newest first, at most
     /// `QueueOptions::failures_limit`.
     pub async fn failures_since(&self, since_unix: f64) -> Result<Vec<FailureRecord>, QueueError> {
