@@ -63,7 +63,7 @@ async fn queue_part(queue: &Queue, now: f64, since: f64) -> Result<QueuePart, Qu
     let counts = queue.status_counts_since(since).await?;
     let finished = counts.finished();
     let backlog = queue.backlog(now).await?;
-    let collecting = queue
+    let mut collecting = queue
         .ingestion_groups(&ListQuery {
             filter: Filter::parse("state:collecting"),
             limit: COLLECTING_MAX,
@@ -71,6 +71,8 @@ async fn queue_part(queue: &Queue, now: f64, since: f64) -> Result<QueuePart, Qu
         })
         .await?
         .rows;
+    // Which subbands a collecting group lacks (the stuck ones name them).
+    queue.read_received_subbands(&mut collecting).await?;
     let recent_groups = queue
         .ingestion_groups(&ListQuery {
             limit: RECENT_GROUPS,

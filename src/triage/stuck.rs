@@ -110,15 +110,40 @@ pub fn stuck_groups(groups: &[IngestGroupRow], now: f64, threshold: Duration) ->
                 since,
                 age_s: now - since,
                 note: Some(format!(
-                    "{}/{} subbands",
+                    "{}/{} subbands{}",
                     g.subband_count.unwrap_or(0),
-                    g.expected_subbands.unwrap_or(EXPECTED_SUBBANDS)
+                    g.expected_subbands.unwrap_or(EXPECTED_SUBBANDS),
+                    g.missing_subbands()
+                        .filter(|m| !m.is_empty())
+                        .map(|m| format!(", missing {}", subband_list(&m)))
+                        .unwrap_or_default()
                 )),
             })
         })
         .collect();
     sort_longest_first(&mut items);
     items
+}
+
+/// `sb11-sb15`, `sb03, sb07`: runs of indexes as ranges.
+fn subband_list(indexes: &[i64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < indexes.len() {
+        let start = indexes[i];
+        let mut end = start;
+        while i + 1 < indexes.len() && indexes[i + 1] == end + 1 {
+            i += 1;
+            end = indexes[i];
+        }
+        parts.push(if end > start {
+            format!("sb{start:02}-sb{end:02}")
+        } else {
+            format!("sb{start:02}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
 }
 
 fn sort_longest_first(items: &mut [StuckItem]) {
@@ -190,5 +215,23 @@ mod tests {
         assert_eq!(stuck[0].id, "group:2025-10-21T14:23:19");
         assert_eq!(stuck[0].note.as_deref(), Some("11/16 subbands"));
         assert_eq!(stuck[0].age_s, 3600.0);
+    }
+
+    #[test]
+    fn a_stuck_group_names_the_subbands_it_lacks() {
+        let group = IngestGroupRow {
+            group_id: "2025-10-21T14:23:19".into(),
+            state: Some("collecting".into()),
+            subband_count: Some(12),
+            expected_subbands: Some(16),
+            updated_at: Some(NOW - 3600.0),
+            received: Some((0..11).chain([13]).collect()),
+            ..IngestGroupRow::default()
+        };
+        let stuck = stuck_groups(&[group], NOW, Duration::from_secs(600));
+        assert_eq!(
+            stuck[0].note.as_deref(),
+            Some("12/16 subbands, missing sb11-sb12, sb14-sb15")
+        );
     }
 }

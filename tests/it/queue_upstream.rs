@@ -357,7 +357,7 @@ async fn a_claim_older_than_the_threshold_by_a_dead_worker_is_stuck() {
     assert!(
         triage.stuck.iter().any(|i| i.kind == StuckKind::Collecting
             && i.id == format!("group:{}", s.seeded.stuck_group)
-            && i.note.as_deref() == Some("11/16 subbands")),
+            && i.note.as_deref() == Some("11/16 subbands, missing sb11-sb15")),
         "{:?}",
         triage.stuck
     );
