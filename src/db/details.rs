@@ -112,6 +112,7 @@ impl Db {
             params_pretty: None,
             artifacts_pretty: None,
             extra: Vec::new(),
+            links: Default::default(),
         };
         match key.source {
             JobSource::Jobs => {

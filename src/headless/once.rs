@@ -203,8 +203,19 @@ pub fn triage_json(report: &TriageReport, queue_down: bool) -> Value {
         "headline": {
             "failures": h.failures, "finished": h.finished, "failure_rate": h.failure_rate,
             "backlog": h.backlog, "oldest_pending_age_s": h.oldest_pending_age_s,
+            "backlog_by_queue": h.backlog_by_queue.iter().map(|q| json!({
+                "queue": sanitize_line(&q.queue), "pending": q.pending, "retrying": q.retrying,
+                "oldest_pending_age_s": q.oldest_pending_age_s, "running": q.running,
+            })).collect::<Vec<_>>(),
+            "no_op": h.no_op, "all_completed_no_op": h.all_completed_no_op,
             "stuck": h.stuck, "longest_stuck_s": h.longest_stuck_s,
         },
+        "queue_by_status": report.queue_counts.as_ref().map(|c| {
+            c.counts
+                .iter()
+                .map(|(s, n)| (s.name().to_string(), json!(n)))
+                .collect::<serde_json::Map<String, Value>>()
+        }),
         "thresholds": {
             "failure_rate": t.failure_rate, "backlog": t.backlog,
             "stuck_after_s": t.stuck_after.as_secs_f64(),
@@ -451,6 +462,19 @@ pub fn table(report: &Value) -> String {
             num(&h["backlog"]),
             num(&h["stuck"])
         ));
+        let queues: Vec<String> = t["headline"]["backlog_by_queue"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| format!("{} {}", text(&q["queue"]), q["pending"]))
+            .collect();
+        if !queues.is_empty() {
+            out.push_str(&format!("  backlog by queue: {}\n", queues.join(", ")));
+        }
+        if let Some(by) = t["queue_by_status"].as_object() {
+            let parts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            out.push_str(&format!("  queue tasks by status: {}\n", parts.join(", ")));
+        }
         for a in t["alerts"].as_array().into_iter().flatten() {
             out.push_str(&format!("  ALERT {}\n", text(&a["message"])));
         }

@@ -427,6 +427,7 @@ pub fn job_status_text(status: JobStatus, raw: &str) -> String {
         JobStatus::Queued => "… queued".into(),
         JobStatus::Succeeded => "✓ ok".into(),
         JobStatus::Cancelled => "– cancel".into(),
+        JobStatus::NoOp => "∅ no-op".into(),
         JobStatus::Unknown => format!("? {}", sanitize_line(raw)),
     }
 }

@@ -164,6 +164,19 @@ pub fn headline_lines(
         None => format!("— ({} failed, none finished)", h.failures),
     };
     let backlog = match h.backlog {
+        // Each queue apart: no worker polls the ingestion queue.
+        Some(_) if !h.backlog_by_queue.is_empty() => h
+            .backlog_by_queue
+            .iter()
+            .map(|q| {
+                let oldest = q
+                    .oldest_pending_age_s
+                    .map(|a| format!(", oldest {}", fmt_duration(a)))
+                    .unwrap_or_default();
+                format!("{} {} pending{oldest}", sanitize_line(&q.queue), q.pending)
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         Some(b) => {
             let oldest = h
                 .oldest_pending_age_s
@@ -217,6 +230,31 @@ pub fn headline_lines(
         used += piece_len;
     }
     lines.push(Line::from(spans));
+    if h.no_op > 0 {
+        let text = if h.all_completed_no_op {
+            format!(
+                "no-op: all {} tasks completed in the window did nothing: the workers run the \
+                 no-op executor",
+                h.no_op
+            )
+        } else {
+            format!("no-op: {} tasks completed doing nothing", h.no_op)
+        };
+        let style = if h.all_completed_no_op {
+            theme.error()
+        } else {
+            theme.warn()
+        };
+        lines.push(Line::from(Span::styled(clip(&text, width), style)));
+    }
+    if let Some(q) = report.ingestion_unpolled() {
+        let text = format!(
+            "{}: {} pending and nothing polls it",
+            sanitize_line(&q.queue),
+            q.pending
+        );
+        lines.push(Line::from(Span::styled(clip(&text, width), theme.warn())));
+    }
     let mut sources = vec![Span::styled("sources ", theme.muted())];
     for (i, s) in report.sources.iter().enumerate() {
         if i > 0 {

@@ -26,6 +26,7 @@ mod queue_connect;
 mod queue_health;
 mod queue_scale;
 mod queue_tasks;
+mod queue_upstream;
 mod records;
 mod screens;
 mod services_cadence;

@@ -469,6 +469,7 @@ fn a_failed_job_opened_with_enter_shows_its_pane_at_80x24() {
             params_pretty: None,
             artifacts_pretty: None,
             extra: vec![],
+            links: Default::default(),
         }))),
     });
     let text = screen(&app, 80, 24);

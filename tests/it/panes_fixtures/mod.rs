@@ -212,6 +212,7 @@ pub fn failed_job() -> JobDetail {
         params_pretty: Some("{\n  \"imsize\": 5040,\n  \"cell\": \"2.5asec\"\n}".into()),
         artifacts_pretty: Some("[]".into()),
         extra: vec![("worker".into(), "imaging-1".into())],
+        links: Default::default(),
     }
 }
 
@@ -230,6 +231,7 @@ pub fn job_with_escapes() -> JobDetail {
         params_pretty: None,
         artifacts_pretty: None,
         extra: vec![("note\x1b[1m".into(), "bold\x1b[0m".into())],
+        links: Default::default(),
     }
 }
 
