@@ -322,7 +322,7 @@ pub fn summarize_keywords(keywords: &Record, shape: Vec<i64>) -> HeaderSummary {
         .and_then(|o| o.record("m0"))
         .filter(|m| m.string("unit") == Some("d"))
         .and_then(|m| m.number("value"))
-        .map(|mjd| fmt_utc(mjd_to_unix(mjd)).replacen(' ', "T", 1));
+        .map(|mjd| fmt_utc(mjd_to_unix(mjd).round()).replacen(' ', "T", 1));
     HeaderSummary {
         shape,
         bunit: text(keywords.string("units")),
