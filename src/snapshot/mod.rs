@@ -333,6 +333,9 @@ pub struct SqliteFileView {
     pub holders: Vec<FileHolder>,
     /// Processes whose open files we were not allowed to read.
     pub hidden_processes: usize,
+    /// How the monitor reads the file without touching its side files (`db::access`):
+    /// `shared`, `idle snapshot`, `last checkpoint` or `REFUSED`.
+    pub access: String,
 }
 
 /// The Pool tab's snapshot: every pool source plus the SQLite file view.

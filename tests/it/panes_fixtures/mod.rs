@@ -412,6 +412,7 @@ pub fn pool_snapshot() -> PoolSnapshot {
                 },
             ],
             hidden_processes: 3,
+            access: "shared".into(),
         }),
     }
 }
