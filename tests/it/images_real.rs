@@ -384,3 +384,57 @@ fn a_12_arcsec_cell_keeps_its_header_mark() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_real_shape_fixtures_images_rows_name_casa_directories_and_each_reads_as_the_pipeline_left_it()
+ {
+    use contimg_monitor::demo::upstream::{self, images};
+    use sqlx::Row;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fx = upstream::build_fixture(dir.path(), 1_761_056_599.0)
+        .await
+        .expect("fixture");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", fx.db.display()))
+        .await
+        .expect("open");
+    let rows = sqlx::query(
+        "SELECT path, type, format, beam_major_arcsec, noise_jy, cellsize_arcsec FROM images ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("rows");
+    pool.close().await;
+    assert_eq!(rows.len(), 15, "five CASA products for each of three MS");
+    for row in &rows {
+        assert_eq!(row.get::<String, _>("format"), "fits");
+        assert_eq!(row.get::<Option<f64>, _>("beam_major_arcsec"), None);
+        assert_eq!(row.get::<Option<f64>, _>("noise_jy"), None);
+        assert_eq!(row.get::<Option<f64>, _>("cellsize_arcsec"), None);
+        let path: String = row.get("path");
+        assert!(path.contains(".img."), "{path}");
+    }
+    // tclean's directories read as images.
+    let pbcor = images::casa_path(&fx, images::STEMS[0], ".image.pbcor");
+    let doc = read_header(&pbcor).expect("CASA pbcor");
+    assert_eq!(doc.hdus[0].kind, CASA_IMAGE_KIND);
+    assert!((doc.summary.bmaj_arcsec.expect("beam") - 15.0).abs() < 1e-9);
+    assert!((doc.summary.cell_arcsec.expect("cell") - 3.0).abs() < 1e-9);
+    // Under WSClean the row's CASA path is missing and the FITS beside it is read.
+    let row_path = images::casa_path(&fx, images::STEMS[1], ".image");
+    let doc = read_header(&row_path).expect("WSClean beside");
+    assert_eq!(
+        doc.path,
+        images::wsclean_path(&fx, images::STEMS[1], ".image")
+            .display()
+            .to_string()
+    );
+    // A directory casacore never finished: what it is and the exportfits line.
+    let broken = images::casa_path(&fx, images::STEMS[2], ".image.pbcor");
+    match read_header(&broken) {
+        Err(FitsError::NotAnImage { what, hint, .. }) => {
+            assert!(what.contains("table.dat cannot be read"), "{what}");
+            assert!(hint.contains("exportfits(imagename="), "{hint}");
+        }
+        other => panic!("expected NotAnImage, got {other:?}"),
+    }
+}

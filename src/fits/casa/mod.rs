@@ -14,6 +14,7 @@
 //! reads, proven against images written by casacore itself (`tests/it/data/casa/make.py`).
 
 pub mod aipsio;
+pub mod write;
 
 use std::fs;
 use std::io::{self, Read};
