@@ -24,8 +24,7 @@ pub enum BlockError {
 /// The raw cards (right-trimmed, END excluded) of the first header in `reader`.
 pub fn read_primary_header(reader: impl Read) -> Result<Vec<String>, BlockError> {
     let mut reader = reader;
-    read_header_cards(&mut reader, true)?
-        .ok_or_else(|| BlockError::NotFits(preview(&[])))
+    read_header_cards(&mut reader, true)?.ok_or_else(|| BlockError::NotFits(preview(&[])))
 }
 
 /// The raw cards of the next header in `reader`: the primary (`first`, starting with SIMPLE)

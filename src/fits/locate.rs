@@ -58,7 +58,10 @@ pub fn other_names(path: &Path) -> Vec<(PathBuf, &'static str)> {
         }
         if let Some(stem) = text.strip_suffix(wsclean) {
             out.push((PathBuf::from(format!("{stem}{casa}")), "CASA image"));
-            out.push((PathBuf::from(format!("{stem}{casa}.fits")), "exportfits FITS"));
+            out.push((
+                PathBuf::from(format!("{stem}{casa}.fits")),
+                "exportfits FITS",
+            ));
             return out;
         }
         if let Some(stem) = text.strip_suffix(&format!("{casa}.fits")) {

@@ -115,7 +115,11 @@ fn read_gzip(file: File, shown: &str) -> Result<(Vec<Hdu>, Option<String>), Fits
             Err(e) if index == 0 => return Err(block_error(e, 0)),
             Err(e) => {
                 // The HDUs before are good; say why the list stops here.
-                note = Some(format!("after HDU {}: {}", index - 1, block_error(e, index)));
+                note = Some(format!(
+                    "after HDU {}: {}",
+                    index - 1,
+                    block_error(e, index)
+                ));
                 break;
             }
         };
@@ -154,7 +158,11 @@ fn read_gzip(file: File, shown: &str) -> Result<(Vec<Hdu>, Option<String>), Fits
 
 fn extension_kind(raw_cards: &[String]) -> HduKind {
     let cards = parse_cards(&raw_cards[..raw_cards.len().min(1)]);
-    match cards.first().and_then(|c| c.value.as_deref()).map(str::trim) {
+    match cards
+        .first()
+        .and_then(|c| c.value.as_deref())
+        .map(str::trim)
+    {
         Some("IMAGE") => HduKind::Image,
         Some("BINTABLE") | Some("A3DTABLE") => HduKind::BinaryTable,
         Some("TABLE") => HduKind::AsciiTable,

@@ -160,7 +160,10 @@ fn a_directory_that_is_not_an_image_says_what_to_run() {
     let FitsError::NotAnImage { what, hint, .. } = &error else {
         panic!("expected NotAnImage, got {error:?}");
     };
-    assert!(what.contains("CASA image whose keywords cannot be read"), "{what}");
+    assert!(
+        what.contains("CASA image whose keywords cannot be read"),
+        "{what}"
+    );
     let shown = broken.display().to_string();
     assert!(
         hint.contains(&format!(
@@ -170,7 +173,10 @@ fn a_directory_that_is_not_an_image_says_what_to_run() {
     );
     // The pane's one-line reason carries all three.
     let line = error.to_string();
-    assert!(line.starts_with(&shown) && line.contains("casatasks"), "{line}");
+    assert!(
+        line.starts_with(&shown) && line.contains("casatasks"),
+        "{line}"
+    );
 
     // A plain directory.
     let plain = dir.path().join("scratch");
@@ -204,11 +210,17 @@ fn a_wsclean_name_is_found_beside_a_missing_casa_path() {
     let doc = read_header(&asked).expect("the CASA image is read");
     assert_eq!(doc.path, casa.display().to_string());
     assert_eq!(doc.hdus[0].kind, CASA_IMAGE_KIND);
-    assert!(doc.note.as_deref().is_some_and(|n| n.contains("CASA image")));
+    assert!(
+        doc.note
+            .as_deref()
+            .is_some_and(|n| n.contains("CASA image"))
+    );
 
     // Neither: the reason names what was looked for.
     match read_header(&dir.path().join("nothing.img.residual")) {
-        Err(FitsError::NotFound(why)) => assert!(why.contains("nothing.img-residual.fits"), "{why}"),
+        Err(FitsError::NotFound(why)) => {
+            assert!(why.contains("nothing.img-residual.fits"), "{why}")
+        }
         other => panic!("expected NotFound, got {other:?}"),
     }
 }
@@ -254,7 +266,9 @@ fn add_table_hdu(path: &Path, name: &str) {
             .create()
             .expect("column"),
     ];
-    let hdu = file.create_table(name.to_string(), &columns).expect("table");
+    let hdu = file
+        .create_table(name.to_string(), &columns)
+        .expect("table");
     hdu.write_col(&mut file, "FLUX", &[0.1f64, 0.2, 0.3])
         .expect("write col");
 }
@@ -284,7 +298,11 @@ fn every_hdu_of_a_fits_gz_is_listed() {
     let plain = read_header(&two).expect("plain");
     let doc = read_header(&gzip(&two)).expect("gz");
     assert_eq!(doc.hdus.len(), 2);
-    assert_eq!(listing(&doc), listing(&plain), "the same headers as CFITSIO reads");
+    assert_eq!(
+        listing(&doc),
+        listing(&plain),
+        "the same headers as CFITSIO reads"
+    );
     assert_eq!(doc.hdus[1].name.as_deref(), Some("PSF"));
     assert_eq!(doc.note, None, "every HDU was read");
     assert_eq!(doc.summary, plain.summary);
@@ -309,7 +327,9 @@ fn every_hdu_of_a_fits_gz_is_listed() {
     let doc = read_header(&gzip(&padded)).expect("gz");
     assert_eq!(doc.hdus.len(), 3);
     assert!(
-        doc.note.as_deref().is_some_and(|n| n.contains("after HDU 2")),
+        doc.note
+            .as_deref()
+            .is_some_and(|n| n.contains("after HDU 2")),
         "{:?}",
         doc.note
     );

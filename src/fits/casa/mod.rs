@@ -59,7 +59,9 @@ fn not_an_image(shown: &str, what: String, hint: String) -> FitsError {
 
 fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    fs::File::open(path)?.take(cap + 1).read_to_end(&mut bytes)?;
+    fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(io::Error::other(format!("longer than {cap} bytes")));
     }
@@ -157,7 +159,16 @@ pub fn read_casa_image(dir: &Path) -> Result<HeaderDoc, FitsError> {
             Some("from table.f0, casacore axis order (as NAXIS1..n)"),
         ));
     }
-    flatten(&keywords, "", &mut cards);
+    let mut keyword_cards = Vec::new();
+    flatten(&keywords, "", &mut keyword_cards);
+    // What operators look for first: units and beam, then the sky and frequency axes.
+    keyword_cards.sort_by_key(|c| {
+        ["units", "imageinfo", "coords.direction", "coords.spectral"]
+            .iter()
+            .position(|p| c.key.starts_with(p))
+            .unwrap_or(4)
+    });
+    cards.extend(keyword_cards);
     Ok(HeaderDoc {
         path: shown,
         file_bytes: directory_bytes(dir),
@@ -368,8 +379,14 @@ mod tests {
     #[test]
     fn the_exportfits_command_names_the_image_and_its_fits_beside_it() {
         let cmd = exportfits_command("/stage/x.img.image.pbcor");
-        assert!(cmd.contains("imagename='/stage/x.img.image.pbcor'"), "{cmd}");
-        assert!(cmd.contains("fitsimage='/stage/x.img.image.pbcor.fits'"), "{cmd}");
+        assert!(
+            cmd.contains("imagename='/stage/x.img.image.pbcor'"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.contains("fitsimage='/stage/x.img.image.pbcor.fits'"),
+            "{cmd}"
+        );
         assert!(exportfits_command("/a/it's").contains("it\\'s"));
     }
 }

@@ -4,8 +4,8 @@
 //! Writing casacore's table format from scratch would be an imitation. Instead the committed
 //! image's files are the template and only fixed-size values change: the direction's crval
 //! and cdelt, the frequency, the restoring beam, the observation date (IEEE doubles, big-
-//! endian, found by their template values) and the object name when it has the template's
-//! length. Every length and offset casacore wrote stays as it was, so the result is still a
+//! endian, found by their template values) and the object name (padded or cut to the
+//! template's length). Every length and offset casacore wrote stays as it was, so the result is still a
 //! table casacore opens (checked with python-casacore when this was written). The pixels
 //! stay the template's 8×8 noise: the demo's CASA images are thumbnails.
 
@@ -20,9 +20,8 @@ const TABLE_DAT: &[u8] =
     include_bytes!("../../../tests/it/data/casa/2025-10-21T14:23:19.img.image.pbcor/table.dat");
 const TABLE_F0: &[u8] =
     include_bytes!("../../../tests/it/data/casa/2025-10-21T14:23:19.img.image.pbcor/table.f0");
-const TABLE_TSM0: &[u8] = include_bytes!(
-    "../../../tests/it/data/casa/2025-10-21T14:23:19.img.image.pbcor/table.f0_TSM0"
-);
+const TABLE_TSM0: &[u8] =
+    include_bytes!("../../../tests/it/data/casa/2025-10-21T14:23:19.img.image.pbcor/table.f0_TSM0");
 const TABLE_INFO: &[u8] =
     include_bytes!("../../../tests/it/data/casa/2025-10-21T14:23:19.img.image.pbcor/table.info");
 /// casacore opens an image only with its log subtable.
@@ -124,9 +123,9 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> FitsError + '_ {
 pub fn write_casa_image(dir: &Path, spec: &ImageSpec) -> Result<(), FitsError> {
     let template = TemplateValues {
         pairs: {
-            let (_, keywords) = table_keywords(TABLE_DAT).map_err(|e| FitsError::Corrupt(format!(
-                "the CASA template {TEMPLATE_DIR}: {e}"
-            )))?;
+            let (_, keywords) = table_keywords(TABLE_DAT).map_err(|e| {
+                FitsError::Corrupt(format!("the CASA template {TEMPLATE_DIR}: {e}"))
+            })?;
             let old = template_numbers(&keywords).ok_or_else(|| {
                 FitsError::Corrupt(format!("the CASA template {TEMPLATE_DIR} lacks a keyword"))
             })?;
@@ -151,14 +150,21 @@ pub fn write_casa_image(dir: &Path, spec: &ImageSpec) -> Result<(), FitsError> {
     for (old, new) in &template.pairs {
         replace_all(&mut dat, &old.to_be_bytes(), &new.to_be_bytes());
     }
-    let object = spec.object.as_bytes();
-    if object.len() == TEMPLATE_OBJECT.len() && object.iter().all(|b| (b' '..=b'~').contains(b)) {
-        let mut old = 19u32.to_be_bytes().to_vec();
-        old.extend_from_slice(TEMPLATE_OBJECT.as_bytes());
-        let mut new = 19u32.to_be_bytes().to_vec();
-        new.extend_from_slice(object);
-        replace_all(&mut dat, &old, &new);
-    }
+    // The object name keeps the template's length: shorter names are padded with blanks
+    // (readers trim them), longer ones cut, so no length casacore wrote changes.
+    let width = TEMPLATE_OBJECT.len();
+    let mut object: Vec<u8> = spec
+        .object
+        .bytes()
+        .filter(|b| (b' '..=b'~').contains(b))
+        .take(width)
+        .collect();
+    object.resize(width, b' ');
+    let mut old = (width as u32).to_be_bytes().to_vec();
+    old.extend_from_slice(TEMPLATE_OBJECT.as_bytes());
+    let mut new = (width as u32).to_be_bytes().to_vec();
+    new.extend_from_slice(&object);
+    replace_all(&mut dat, &old, &new);
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(io(dir))?;
     }
