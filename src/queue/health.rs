@@ -7,7 +7,7 @@ use super::tasks::{FAILED_SQL, TASK_COLUMNS, TaskRecord, tasks_sql};
 use super::{Queue, QueueError};
 use crate::query::{Filter, ListQuery, Term};
 use crate::snapshot::jobs::error_one_liner;
-use crate::snapshot::{JobKey, JobRow};
+use crate::snapshot::{JobKey, JobRow, JobStatus};
 
 /// At most this many over-running tasks are listed (they should be a handful).
 const RUNNING_OVER_MAX: i64 = 100;
@@ -138,6 +138,35 @@ impl Queue {
                 running: count("running")?,
                 running_over,
             })
+        };
+        read().map_err(|e| self.classify(&e))
+    }
+
+    /// Every task by normalised status (all time, like the SQLite summary), through the
+    /// same mapping the Jobs list uses (`task_status`), so a "completed" task whose result
+    /// says otherwise is counted as what it is. One pass over `absurd.tasks`: for `once`,
+    /// not for the TUI's poll.
+    pub async fn status_counts(&self) -> Result<Vec<(JobStatus, i64)>, QueueError> {
+        let mut sql = Sql::default();
+        sql.push(
+            "SELECT status, result->>'status' AS result_status, count(*)::int8 AS n \
+             FROM absurd.tasks GROUP BY 1, 2",
+        );
+        let rows = self.fetch_all(&sql).await?;
+        let read = || -> Result<Vec<(JobStatus, i64)>, sqlx::Error> {
+            let mut counts: Vec<(JobStatus, i64)> = Vec::new();
+            for r in &rows {
+                let status: Option<String> = super::sql::get(r, "status")?;
+                let result: Option<String> = super::sql::get(r, "result_status")?;
+                let n: i64 = super::sql::get(r, "n")?.unwrap_or(0);
+                let (normalised, _) =
+                    super::tasks::task_status(status.as_deref(), result.as_deref());
+                match counts.iter_mut().find(|(s, _)| *s == normalised) {
+                    Some((_, total)) => *total += n,
+                    None => counts.push((normalised, n)),
+                }
+            }
+            Ok(counts)
         };
         read().map_err(|e| self.classify(&e))
     }

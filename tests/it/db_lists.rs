@@ -537,3 +537,24 @@ async fn the_index_the_pipeline_adds_on_ms_state_transitions_is_used() {
         "{plan:?}"
     );
 }
+
+/// `id:2` is the rows whose id is 2 — job 2 and batch item 2 — never 12 or 20.
+#[tokio::test]
+async fn an_id_filter_names_one_id_not_every_id_containing_it() {
+    let p = jobs_fixture().await;
+    p.exec(&format!(
+        "INSERT INTO jobs (id, type, status, ms_path, logs, created_at) VALUES \
+         (12, 'imaging', 'failed', '{a}', 'ERROR: boom', {t}), (20, 'imaging', 'done', '{a}', '', {t});",
+        a = ms_path("2025-10-21T14:23:19"),
+        t = T0 + 70.0,
+    ))
+    .await;
+    let db = p.open().await;
+    let page = db.jobs(&query("id:2", 100)).await.unwrap();
+    let mut keys: Vec<String> = page.rows.iter().map(|r| r.key.to_string()).collect();
+    keys.sort();
+    assert_eq!(keys, vec!["batch:2", "jobs:2"]);
+    let others = db.jobs(&query("!id:2 source:jobs", 100)).await.unwrap();
+    assert!(others.rows.iter().any(|r| r.key.to_string() == "jobs:12"));
+    assert!(others.rows.iter().all(|r| r.key.to_string() != "jobs:2"));
+}

@@ -251,3 +251,32 @@ async fn drop_tables(paths: &DemoPaths, tables: &[&str]) {
     }
     conn.close().await.unwrap();
 }
+
+/// `snapshot --tab images` reads the Images list only: at a year the Sources list alone is
+/// every photometry row (seconds), and nobody is looking at it.
+#[tokio::test]
+async fn a_one_tab_snapshot_reads_only_that_tabs_list() {
+    let paths = fixture("one_tab").await;
+    let h = Harness::open_showing(
+        AppConfig::default(),
+        paths.db.clone(),
+        &DbOptions::default(),
+        Some(paths.logs_dir.clone()),
+        NOW,
+        true,
+        Some(contimg_monitor::snapshot::Tab::Images),
+    )
+    .await;
+    assert!(!h.app.images.rows.is_empty(), "the Images list was read");
+    let others = [
+        h.app.sources.rows.len(),
+        h.app.jobs.rows.len(),
+        h.app.ms.rows.len(),
+    ];
+    assert_eq!(others, [0, 0, 0], "no other list was read");
+    let full = monitor(&paths, true, (120, 40)).await;
+    assert!(
+        !full.app.sources.rows.is_empty() && !full.app.jobs.rows.is_empty(),
+        "the TUI harness reads every list"
+    );
+}
