@@ -10,7 +10,7 @@
 //! `state/db/pipeline.sqlite3` (WAL), `state/logs/` (`pipeline.log`, `conversion.log`,
 //! `calibration.log`, `imaging.log`, `photometry.log`, `error.log`, `job-*.log`),
 //! `stage/ms/{group}.ms/` (empty directories), `stage/images/{group}.img-image-pbcor.fits` and
-//! `{group}.5min.img-image.fits`, `stage/caltables/` (named in the tables, not created).
+//! `{group}.img.image/` (a CASA image directory), `stage/caltables/` (named in the tables, not created).
 
 pub mod batches;
 pub mod errors;

@@ -378,7 +378,7 @@ pub async fn write_fits_files(
             let mut ok = 0usize;
             let mut failed = Vec::new();
             for (path, spec) in &part {
-                match crate::fits::write::write_pipeline_image(path, spec) {
+                match crate::fits::casa::write::write_image_product(path, spec) {
                     Ok(()) => ok += 1,
                     Err(e) => failed.push(format!("{}: {e}", path.display())),
                 }

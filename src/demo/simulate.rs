@@ -464,7 +464,7 @@ async fn write_side_files(layout: &Layout, live: &mut [Live], now: f64) {
         let result = tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&images_dir).map_err(|e| e.to_string())?;
             for (path, spec) in &fits {
-                crate::fits::write::write_pipeline_image(path, spec)
+                crate::fits::casa::write::write_image_product(path, spec)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             Ok::<(), String>(())

@@ -17,6 +17,7 @@ mod demo_build;
 mod demo_pgbouncer;
 mod e2e_tmux;
 mod fits_headers;
+mod images_real;
 mod no_harm;
 mod panes_snapshots;
 mod panes_state;
