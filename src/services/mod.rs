@@ -42,7 +42,7 @@ pub use clock::now_unix;
 pub struct ServiceConfig {
     pub db_path: PathBuf,
     pub db_options: DbOptions,
-    pub log_dir: Option<PathBuf>,
+    pub logs: Option<crate::db::logs::LogSource>,
     pub refresh: Duration,
     /// The task queue's URL; `None` runs without the queue, exactly as before.
     pub queue_url: Option<String>,
@@ -121,7 +121,7 @@ impl Services {
         let detail = detail::spawn(
             db.clone(),
             queue,
-            cfg.log_dir.clone(),
+            cfg.logs.clone(),
             refresh_rx.clone(),
             out.clone(),
         );

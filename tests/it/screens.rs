@@ -39,7 +39,7 @@ async fn monitor(paths: &DemoPaths, no_color: bool, (cols, rows): (u16, u16)) ->
             max_connections: 1,
             ..DbOptions::default()
         },
-        Some(paths.logs_dir.clone()),
+        Some(paths.logs_dir.clone().into()),
         NOW,
         true,
     )

@@ -21,7 +21,7 @@ async fn fixture_harness(dir: &tempfile::TempDir) -> Harness {
         },
         paths.db.clone(),
         &DbOptions::default(),
-        Some(paths.logs_dir.clone()),
+        Some(paths.logs_dir.clone().into()),
         NOW,
         true,
     )
