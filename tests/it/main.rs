@@ -17,6 +17,7 @@ mod demo_build;
 mod demo_pgbouncer;
 mod e2e_tmux;
 mod fits_headers;
+mod logs_real;
 mod panes_snapshots;
 mod panes_state;
 mod poolsrc_pgbouncer;
