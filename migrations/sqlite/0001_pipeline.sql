@@ -1,7 +1,17 @@
--- The DSA-110 pipeline's SQLite layout (pipeline.sqlite3), as documented in
--- shared/pipeline-facts.md: table and column names exactly as the pipeline uses them.
--- Used only to build demo, test and benchmark databases; never run against a pipeline's.
+-- pipeline.sqlite3 as the DSA-110 pipeline (dsa110-contimg HEAD 5208d8c) lays it out: every
+-- table and index its unified schema creates, plus those its code adds at run time, with the
+-- same names, column types, NOT NULLs, defaults and foreign keys. Written for the monitor
+-- from /work/shared/upstream-facts.md §1-§2 and the pipeline's source; it builds demo, test
+-- and benchmark databases only and is never run against a pipeline's own database.
+--
+-- Where the pipeline has two definitions of one table, the one its writer uses is taken and
+-- the choice is noted at the table. Foreign keys are declared as the pipeline declares them;
+-- like the pipeline's sqlite3 connections, the demo and the fixtures write with
+-- foreign_keys off, so they are not enforced.
 
+-- ===== Products =====
+
+-- Sparse in production: later stage upserts NULL mid_mjd/status/imagename (facts §3).
 CREATE TABLE IF NOT EXISTS ms_index (
     path TEXT PRIMARY KEY,
     start_mjd REAL,
@@ -19,20 +29,22 @@ CREATE TABLE IF NOT EXISTS ms_index (
     ra_deg REAL,
     dec_deg REAL,
     group_id TEXT,
-    created_at REAL
+    created_at REAL NOT NULL DEFAULT (strftime('%s', 'now'))
 );
 CREATE INDEX IF NOT EXISTS idx_ms_index_mid_mjd ON ms_index(mid_mjd);
 CREATE INDEX IF NOT EXISTS idx_ms_index_status ON ms_index(status);
 CREATE INDEX IF NOT EXISTS idx_ms_index_stage ON ms_index(stage);
 CREATE INDEX IF NOT EXISTS idx_ms_index_group_id ON ms_index(group_id);
+-- Added by the older products-database setup (database/products.py).
+CREATE INDEX IF NOT EXISTS idx_ms_index_stage_path ON ms_index(stage, path);
 
 CREATE TABLE IF NOT EXISTS images (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     path TEXT NOT NULL UNIQUE,
-    ms_path TEXT,
-    created_at REAL,
-    type TEXT,
-    format TEXT,
+    ms_path TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    type TEXT NOT NULL,
+    format TEXT DEFAULT 'fits',
     beam_major_arcsec REAL,
     beam_minor_arcsec REAL,
     beam_pa_deg REAL,
@@ -47,7 +59,8 @@ CREATE TABLE IF NOT EXISTS images (
     cellsize_arcsec REAL,
     freq_ghz REAL,
     bandwidth_mhz REAL,
-    integration_sec REAL
+    integration_sec REAL,
+    FOREIGN KEY (ms_path) REFERENCES ms_index(path) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS idx_images_ms_path ON images(ms_path);
 CREATE INDEX IF NOT EXISTS idx_images_type ON images(type);
@@ -56,9 +69,9 @@ CREATE INDEX IF NOT EXISTS idx_images_created_at ON images(created_at);
 CREATE TABLE IF NOT EXISTS photometry (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     source_id TEXT,
-    image_path TEXT,
-    ra_deg REAL,
-    dec_deg REAL,
+    image_path TEXT NOT NULL,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
     nvss_flux_mjy REAL,
     peak_jyb REAL,
     peak_err_jyb REAL,
@@ -75,31 +88,507 @@ CREATE TABLE IF NOT EXISTS photometry (
     rms_jy REAL,
     peak_flux_jy REAL,
     quality_flag TEXT,
-    flags INTEGER DEFAULT 0
+    flags INTEGER DEFAULT 0,
+    FOREIGN KEY (image_path) REFERENCES images(path) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS idx_photometry_image ON photometry(image_path);
-CREATE INDEX IF NOT EXISTS idx_photometry_source_id ON photometry(source_id);
+CREATE INDEX IF NOT EXISTS idx_photometry_source ON photometry(source_id);
 CREATE INDEX IF NOT EXISTS idx_photometry_coords ON photometry(ra_deg, dec_deg);
 CREATE INDEX IF NOT EXISTS idx_photometry_mjd ON photometry(mjd);
+-- products.py's light-curve index. (It also makes idx_photometry_source_id on source_id
+-- alone, the same columns as idx_photometry_source; that duplicate is left out.)
+CREATE INDEX IF NOT EXISTS idx_photometry_source_mjd ON photometry(source_id, mjd);
 
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY,
     name TEXT,
-    ra_deg REAL,
-    dec_deg REAL,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
     catalog_match TEXT,
     source_type TEXT,
     first_detected_mjd REAL,
     last_detected_mjd REAL,
-    detection_count INTEGER
+    detection_count INTEGER DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS idx_sources_ra_dec ON sources(ra_deg, dec_deg);
+CREATE INDEX IF NOT EXISTS idx_sources_catalog ON sources(catalog_match);
+
+-- The stages' product record (database/data_registry.py; data_id is the product's path).
+CREATE TABLE IF NOT EXISTS data_registry (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    data_type TEXT NOT NULL,
+    data_id TEXT NOT NULL UNIQUE,
+    base_path TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'staging',
+    stage_path TEXT NOT NULL,
+    published_path TEXT,
+    created_at REAL NOT NULL,
+    staged_at REAL NOT NULL,
+    published_at REAL,
+    publish_mode TEXT,
+    metadata_json TEXT,
+    qa_status TEXT,
+    validation_status TEXT,
+    finalization_status TEXT DEFAULT 'pending',
+    auto_publish_enabled INTEGER DEFAULT 1,
+    publish_attempts INTEGER DEFAULT 0,
+    publish_error TEXT,
+    UNIQUE (data_type, data_id)
+);
+CREATE TABLE IF NOT EXISTS data_relationships (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_data_id TEXT NOT NULL,
+    child_data_id TEXT NOT NULL,
+    relationship_type TEXT NOT NULL,
+    FOREIGN KEY (parent_data_id) REFERENCES data_registry(data_id),
+    FOREIGN KEY (child_data_id) REFERENCES data_registry(data_id),
+    UNIQUE (parent_data_id, child_data_id, relationship_type)
+);
+CREATE TABLE IF NOT EXISTS data_tags (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    data_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    FOREIGN KEY (data_id) REFERENCES data_registry(data_id),
+    UNIQUE (data_id, tag)
+);
+CREATE INDEX IF NOT EXISTS idx_data_registry_type_status ON data_registry(data_type, status);
+CREATE INDEX IF NOT EXISTS idx_data_registry_status ON data_registry(status);
+CREATE INDEX IF NOT EXISTS idx_data_registry_published_at ON data_registry(published_at);
+CREATE INDEX IF NOT EXISTS idx_data_registry_finalization ON data_registry(finalization_status);
+CREATE INDEX IF NOT EXISTS idx_data_relationships_parent ON data_relationships(parent_data_id);
+CREATE INDEX IF NOT EXISTS idx_data_relationships_child ON data_relationships(child_data_id);
+CREATE INDEX IF NOT EXISTS idx_data_tags_data_id ON data_tags(data_id);
+
+-- ===== Calibration =====
+
+-- unified.py's own copy of this table is the same but for status, which has no default there.
+CREATE TABLE IF NOT EXISTS caltables (
+    id INTEGER PRIMARY KEY,
+    set_name TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    table_type TEXT NOT NULL,
+    order_index INTEGER NOT NULL,
+    cal_field TEXT,
+    refant TEXT,
+    created_at REAL NOT NULL,
+    valid_start_mjd REAL,
+    valid_end_mjd REAL,
+    status TEXT NOT NULL DEFAULT 'active',
+    notes TEXT,
+    source_ms_path TEXT,
+    solver_command TEXT,
+    solver_version TEXT,
+    solver_params TEXT,
+    quality_metrics TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_caltables_set ON caltables(set_name);
+CREATE INDEX IF NOT EXISTS idx_caltables_valid ON caltables(valid_start_mjd, valid_end_mjd);
+CREATE INDEX IF NOT EXISTS idx_caltables_status ON caltables(status);
+CREATE INDEX IF NOT EXISTS idx_caltables_source ON caltables(source_ms_path);
+
+-- Never written at HEAD (facts §1).
+CREATE TABLE IF NOT EXISTS calibration_applied (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ms_path TEXT NOT NULL,
+    caltable_path TEXT NOT NULL,
+    applied_at REAL NOT NULL,
+    quality REAL,
+    success INTEGER DEFAULT 1,
+    error_message TEXT,
+    FOREIGN KEY (ms_path) REFERENCES ms_index(path) ON DELETE CASCADE,
+    FOREIGN KEY (caltable_path) REFERENCES caltables(path) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_cal_applied_ms ON calibration_applied(ms_path);
+
+-- CONFLICT: the unified schema defines calibration_qa with job_id, k/bp/g_metrics and
+-- timestamp, but the only writer (calibration/qa.py) inserts passed, severity,
+-- overall_grade, result_json, created_at and fails on that layout. This is qa.py's layout,
+-- the one rows are really written in.
+CREATE TABLE IF NOT EXISTS calibration_qa (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ms_path TEXT NOT NULL,
+    passed BOOLEAN NOT NULL,
+    severity TEXT NOT NULL,
+    overall_grade TEXT NOT NULL,
+    n_warnings INTEGER DEFAULT 0,
+    n_errors INTEGER DEFAULT 0,
+    avg_flag_fraction REAL,
+    assessment_time_s REAL,
+    result_json TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (ms_path, created_at)
+);
+CREATE INDEX IF NOT EXISTS idx_calibration_qa_ms_path ON calibration_qa(ms_path);
+CREATE INDEX IF NOT EXISTS idx_calibration_qa_created_at ON calibration_qa(created_at DESC);
+
+CREATE TABLE IF NOT EXISTS calibrator_catalog (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    flux_jy REAL,
+    flux_freq_ghz REAL,
+    dec_range_min REAL,
+    dec_range_max REAL,
+    source_catalog TEXT,
+    status TEXT DEFAULT 'active',
+    registered_at REAL NOT NULL,
+    registered_by TEXT,
+    code_20_cm TEXT,
+    notes TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_calibrators_name ON calibrator_catalog(name);
+CREATE INDEX IF NOT EXISTS idx_calibrators_dec ON calibrator_catalog(dec_deg);
+CREATE INDEX IF NOT EXISTS idx_calibrators_status ON calibrator_catalog(status);
+
+CREATE TABLE IF NOT EXISTS calibrator_transits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    calibrator_name TEXT NOT NULL,
+    transit_mjd REAL NOT NULL,
+    transit_iso TEXT NOT NULL,
+    has_data INTEGER NOT NULL DEFAULT 0,
+    group_id TEXT,
+    group_mid_iso TEXT,
+    delta_minutes REAL,
+    pb_response REAL,
+    dec_match INTEGER NOT NULL DEFAULT 0,
+    calculated_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    UNIQUE (calibrator_name, transit_mjd)
+);
+CREATE INDEX IF NOT EXISTS idx_transits_calibrator ON calibrator_transits(calibrator_name);
+CREATE INDEX IF NOT EXISTS idx_transits_mjd ON calibrator_transits(transit_mjd DESC);
+CREATE INDEX IF NOT EXISTS idx_transits_has_data ON calibrator_transits(has_data);
+
+-- ===== Raw data =====
+
+-- Written by database/storage_validator.py; timestamp_iso is zone-less ISO.
+CREATE TABLE IF NOT EXISTS hdf5_files (
+    path TEXT PRIMARY KEY,
+    filename TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    subband_code TEXT NOT NULL,
+    subband_num INTEGER,
+    timestamp_iso TEXT,
+    timestamp_mjd REAL,
+    file_size_bytes INTEGER,
+    modified_time REAL,
+    indexed_at REAL NOT NULL,
+    stored INTEGER DEFAULT 1,
+    ra_deg REAL,
+    dec_deg REAL,
+    obs_date TEXT,
+    obs_time TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_hdf5_group ON hdf5_files(group_id);
+CREATE INDEX IF NOT EXISTS idx_hdf5_timestamp ON hdf5_files(timestamp_mjd);
+CREATE INDEX IF NOT EXISTS idx_hdf5_stored ON hdf5_files(stored);
+CREATE INDEX IF NOT EXISTS idx_hdf5_coords ON hdf5_files(ra_deg, dec_deg);
+
+-- Never written (its writers use a column named `timestamp`).
+CREATE TABLE IF NOT EXISTS pointing_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    timestamp_mjd REAL NOT NULL,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    source TEXT,
+    recorded_at REAL NOT NULL,
+    UNIQUE (timestamp_mjd, source)
+);
+CREATE INDEX IF NOT EXISTS idx_pointing_time ON pointing_history(timestamp_mjd);
+
+CREATE TABLE IF NOT EXISTS storage_locations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    location_type TEXT NOT NULL,
+    size_bytes INTEGER,
+    created_at REAL NOT NULL,
+    last_checked REAL,
+    status TEXT DEFAULT 'active'
+);
+CREATE INDEX IF NOT EXISTS idx_storage_type ON storage_locations(location_type);
+CREATE INDEX IF NOT EXISTS idx_storage_status ON storage_locations(status);
+
+-- The unified schema's alert table, never written here: real alerts go to the separate
+-- state/db/alerts.sqlite3 in another layout (see alerts.sql).
+CREATE TABLE IF NOT EXISTS alert_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_name TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    details TEXT,
+    triggered_at REAL NOT NULL,
+    resolved_at REAL,
+    acknowledged_by TEXT,
+    acknowledged_at REAL
+);
+CREATE INDEX IF NOT EXISTS idx_alerts_name ON alert_history(alert_name);
+CREATE INDEX IF NOT EXISTS idx_alerts_severity ON alert_history(severity);
+CREATE INDEX IF NOT EXISTS idx_alerts_triggered ON alert_history(triggered_at);
+
+-- ===== Jobs =====
+
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    ms_path TEXT NOT NULL,
+    params TEXT,
+    logs TEXT,
+    artifacts TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS idx_jobs_status ON jobs(status);
+CREATE INDEX IF NOT EXISTS idx_jobs_created ON jobs(created_at DESC);
+CREATE INDEX IF NOT EXISTS idx_jobs_ms_path ON jobs(ms_path);
+
+CREATE TABLE IF NOT EXISTS batch_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    total_items INTEGER NOT NULL,
+    completed_items INTEGER DEFAULT 0,
+    failed_items INTEGER DEFAULT 0,
+    params TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_batch_jobs_status ON batch_jobs(status);
+
+CREATE TABLE IF NOT EXISTS batch_job_items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch_id INTEGER NOT NULL,
+    ms_path TEXT NOT NULL,
+    job_id INTEGER,
+    status TEXT NOT NULL,
+    error TEXT,
+    started_at REAL,
+    completed_at REAL,
+    data_id TEXT DEFAULT NULL,
+    FOREIGN KEY (batch_id) REFERENCES batch_jobs(id),
+    FOREIGN KEY (job_id) REFERENCES jobs(id)
+);
+CREATE INDEX IF NOT EXISTS idx_batch_items_batch_id ON batch_job_items(batch_id);
+CREATE INDEX IF NOT EXISTS idx_batch_items_ms_path ON batch_job_items(ms_path);
+
+-- Created by database/state_machine.py when it first runs, with its two indexes.
+CREATE TABLE IF NOT EXISTS ms_state (
+    ms_path TEXT PRIMARY KEY,
+    current_state TEXT NOT NULL,
+    previous_state TEXT,
+    transition_time REAL NOT NULL,
+    retry_count INTEGER DEFAULT 0,
+    error_message TEXT,
+    checkpoint_data TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_ms_state_current ON ms_state(current_state);
+CREATE INDEX IF NOT EXISTS idx_ms_state_transition_time ON ms_state(transition_time);
+
+-- Never written at HEAD (facts §1).
+CREATE TABLE IF NOT EXISTS operation_metrics (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation TEXT NOT NULL,
+    duration_ms REAL NOT NULL,
+    success INTEGER NOT NULL,
+    error TEXT,
+    recorded_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_op_metrics_operation ON operation_metrics(operation);
+CREATE INDEX IF NOT EXISTS idx_op_metrics_recorded ON operation_metrics(recorded_at);
+CREATE INDEX IF NOT EXISTS idx_op_metrics_success ON operation_metrics(success);
+
+-- ===== QA =====
+
+-- Never written at HEAD (facts §1).
+CREATE TABLE IF NOT EXISTS qa_artifacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (group_id, name)
+);
+CREATE INDEX IF NOT EXISTS idx_qa_artifacts_group ON qa_artifacts(group_id);
+
+-- Never written at HEAD (facts §1).
+CREATE TABLE IF NOT EXISTS image_qa (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ms_path TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
+    image_path TEXT NOT NULL,
+    rms_noise REAL,
+    peak_flux REAL,
+    dynamic_range REAL,
+    beam_major REAL,
+    beam_minor REAL,
+    beam_pa REAL,
+    num_sources INTEGER,
+    thumbnail_path TEXT,
+    overall_quality TEXT,
+    timestamp REAL NOT NULL,
+    FOREIGN KEY (job_id) REFERENCES jobs(id)
+);
+CREATE INDEX IF NOT EXISTS idx_img_qa_ms_path ON image_qa(ms_path);
+CREATE INDEX IF NOT EXISTS idx_img_qa_job ON image_qa(job_id);
+
+-- ===== Mosaics =====
+
+-- CONFLICT: the unified schema has its own `mosaics` (name, start_mjd, end_mjd, ...) with
+-- indexes on name, status and (start_mjd, end_mjd); the writer (mosaic/jobs.py) uses
+-- mosaic/schema.py's plan-based layout below and fails on the other. These are
+-- mosaic/schema.py's three tables and seven indexes; the unified schema's three mosaics
+-- indexes name columns this layout does not have and are left out.
+CREATE TABLE IF NOT EXISTS mosaic_plans (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT UNIQUE NOT NULL,
+    tier TEXT NOT NULL CHECK (tier IN ('quicklook', 'science', 'deep')),
+    start_time INTEGER NOT NULL,
+    end_time INTEGER NOT NULL,
+    image_ids TEXT NOT NULL,
+    n_images INTEGER NOT NULL,
+    ra_min_deg REAL,
+    ra_max_deg REAL,
+    dec_min_deg REAL,
+    dec_max_deg REAL,
+    created_at INTEGER NOT NULL,
+    status TEXT DEFAULT 'pending'
+        CHECK (status IN ('pending', 'building', 'completed', 'failed'))
+);
+CREATE TABLE IF NOT EXISTS mosaics (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    plan_id INTEGER NOT NULL REFERENCES mosaic_plans(id),
+    path TEXT UNIQUE NOT NULL,
+    tier TEXT NOT NULL,
+    n_images INTEGER NOT NULL,
+    median_rms_jy REAL,
+    effective_noise_jy REAL,
+    coverage_sq_deg REAL,
+    qa_status TEXT CHECK (qa_status IN ('PASS', 'WARN', 'FAIL')),
+    qa_details TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mosaic_qa (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    mosaic_id INTEGER NOT NULL REFERENCES mosaics(id),
+    astrometry_rms_arcsec REAL,
+    n_reference_stars INTEGER,
+    median_noise_jy REAL,
+    dynamic_range REAL,
+    has_artifacts INTEGER,
+    artifact_score REAL,
+    passed INTEGER NOT NULL,
+    warnings TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_mosaic_plans_tier ON mosaic_plans(tier);
+CREATE INDEX IF NOT EXISTS idx_mosaic_plans_status ON mosaic_plans(status);
+CREATE INDEX IF NOT EXISTS idx_mosaic_plans_created ON mosaic_plans(created_at);
+CREATE INDEX IF NOT EXISTS idx_mosaics_tier ON mosaics(tier);
+CREATE INDEX IF NOT EXISTS idx_mosaics_created ON mosaics(created_at);
+CREATE INDEX IF NOT EXISTS idx_mosaics_plan ON mosaics(plan_id);
+CREATE INDEX IF NOT EXISTS idx_mosaic_qa_mosaic ON mosaic_qa(mosaic_id);
+
+CREATE TABLE IF NOT EXISTS mosaic_groups (
+    group_id TEXT PRIMARY KEY,
+    mosaic_id TEXT,
+    ms_paths TEXT NOT NULL,
+    calibration_ms_path TEXT,
+    bpcal_solved INTEGER DEFAULT 0,
+    created_at REAL NOT NULL,
+    calibrated_at REAL,
+    imaged_at REAL,
+    mosaicked_at REAL,
+    status TEXT DEFAULT 'pending'
+);
+CREATE INDEX IF NOT EXISTS idx_mosaic_groups_status ON mosaic_groups(status);
+CREATE INDEX IF NOT EXISTS idx_mosaic_groups_mosaic ON mosaic_groups(mosaic_id);
+
+CREATE TABLE IF NOT EXISTS regions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    coordinates TEXT NOT NULL,
+    image_path TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    created_by TEXT,
+    updated_at REAL,
+    FOREIGN KEY (image_path) REFERENCES images(path)
+);
+CREATE INDEX IF NOT EXISTS idx_regions_image ON regions(image_path);
+CREATE INDEX IF NOT EXISTS idx_regions_type ON regions(type);
+CREATE INDEX IF NOT EXISTS idx_regions_name ON regions(name);
+
+-- ===== Transients =====
+
+-- The writer (catalog/transient_detection.py) declares the same columns, NOT NULLs and
+-- indexes (its two alert indexes under other names: idx_alerts_level, idx_alerts_status, on
+-- the same columns as the two below; those duplicates are left out).
+CREATE TABLE IF NOT EXISTS transient_candidates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_name TEXT NOT NULL,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    detection_type TEXT NOT NULL,
+    flux_obs_mjy REAL NOT NULL,
+    flux_baseline_mjy REAL,
+    flux_ratio REAL,
+    significance_sigma REAL NOT NULL,
+    baseline_catalog TEXT,
+    detected_at REAL NOT NULL,
+    mosaic_id INTEGER,
+    classification TEXT,
+    variability_index REAL,
+    last_updated REAL NOT NULL,
+    notes TEXT,
+    classified_by TEXT,
+    classified_at REAL,
+    follow_up_status TEXT,
+    FOREIGN KEY (mosaic_id) REFERENCES mosaics(id)
+);
+CREATE INDEX IF NOT EXISTS idx_transients_type ON transient_candidates(detection_type, significance_sigma DESC);
+CREATE INDEX IF NOT EXISTS idx_transients_coords ON transient_candidates(ra_deg, dec_deg);
+CREATE INDEX IF NOT EXISTS idx_transients_detected ON transient_candidates(detected_at DESC);
+
+CREATE TABLE IF NOT EXISTS transient_alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    candidate_id INTEGER NOT NULL,
+    alert_level TEXT NOT NULL,
+    alert_message TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    acknowledged INTEGER DEFAULT 0,
+    acknowledged_at REAL,
+    acknowledged_by TEXT,
+    follow_up_status TEXT,
+    notes TEXT,
+    FOREIGN KEY (candidate_id) REFERENCES transient_candidates(id)
+);
+CREATE INDEX IF NOT EXISTS idx_transient_alerts_level ON transient_alerts(alert_level, created_at DESC);
+CREATE INDEX IF NOT EXISTS idx_transient_alerts_status ON transient_alerts(acknowledged, created_at DESC);
+
+CREATE TABLE IF NOT EXISTS transient_lightcurves (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    candidate_id INTEGER NOT NULL,
+    mjd REAL NOT NULL,
+    flux_mjy REAL NOT NULL,
+    flux_err_mjy REAL,
+    frequency_ghz REAL NOT NULL,
+    mosaic_id INTEGER,
+    measured_at REAL NOT NULL,
+    FOREIGN KEY (candidate_id) REFERENCES transient_candidates(id),
+    FOREIGN KEY (mosaic_id) REFERENCES mosaics(id)
+);
+CREATE INDEX IF NOT EXISTS idx_lightcurves_candidate ON transient_lightcurves(candidate_id, mjd);
+
+-- ===== Variability =====
 
 CREATE TABLE IF NOT EXISTS variability_stats (
     source_id TEXT PRIMARY KEY,
-    ra_deg REAL,
-    dec_deg REAL,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
     nvss_flux_mjy REAL,
-    n_obs INTEGER,
+    n_obs INTEGER DEFAULT 0,
     mean_flux_mjy REAL,
     std_flux_mjy REAL,
     min_flux_mjy REAL,
@@ -108,80 +597,192 @@ CREATE TABLE IF NOT EXISTS variability_stats (
     sigma_deviation REAL,
     last_measured_at REAL,
     last_mjd REAL,
-    updated_at REAL,
+    updated_at REAL NOT NULL,
     eta_metric REAL
 );
+CREATE INDEX IF NOT EXISTS idx_variability_chi2 ON variability_stats(chi2_nu);
+CREATE INDEX IF NOT EXISTS idx_variability_sigma ON variability_stats(sigma_deviation);
+CREATE INDEX IF NOT EXISTS idx_variability_last_mjd ON variability_stats(last_mjd);
+CREATE INDEX IF NOT EXISTS idx_variability_eta ON variability_stats(eta_metric);
 
-CREATE TABLE IF NOT EXISTS jobs (
+CREATE TABLE IF NOT EXISTS monitoring_sources (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    type TEXT NOT NULL,
-    status TEXT NOT NULL,
-    ms_path TEXT,
-    params TEXT,
-    logs TEXT,
-    artifacts TEXT,
-    created_at REAL,
-    started_at REAL,
-    finished_at REAL
+    source_id TEXT UNIQUE NOT NULL,
+    name TEXT,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    catalog TEXT,
+    priority TEXT DEFAULT 'normal',
+    n_detections INTEGER DEFAULT 0,
+    mean_flux_jy REAL,
+    std_flux_jy REAL,
+    eta REAL,
+    v_index REAL,
+    chi_squared REAL,
+    is_variable INTEGER DEFAULT 0,
+    ese_candidate INTEGER DEFAULT 0,
+    first_detected_at REAL,
+    last_detected_at REAL,
+    last_updated REAL,
+    notes TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_jobs_status ON jobs(status);
-CREATE INDEX IF NOT EXISTS idx_jobs_created_at ON jobs(created_at DESC);
-CREATE INDEX IF NOT EXISTS idx_jobs_ms_path ON jobs(ms_path);
+CREATE INDEX IF NOT EXISTS idx_monitoring_source_id ON monitoring_sources(source_id);
+CREATE INDEX IF NOT EXISTS idx_monitoring_variable ON monitoring_sources(is_variable);
 
-CREATE TABLE IF NOT EXISTS batch_jobs (
+-- Written by photometry/ese_detection.py: flag_type 'auto', status 'active'.
+CREATE TABLE IF NOT EXISTS ese_candidates (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    type TEXT NOT NULL,
-    created_at REAL,
-    status TEXT NOT NULL,
-    total_items INTEGER,
-    completed_items INTEGER DEFAULT 0,
-    failed_items INTEGER DEFAULT 0,
-    params TEXT
+    source_id TEXT NOT NULL,
+    flagged_at REAL NOT NULL,
+    flagged_by TEXT DEFAULT 'auto',
+    significance REAL NOT NULL,
+    flag_type TEXT NOT NULL,
+    notes TEXT,
+    status TEXT DEFAULT 'active',
+    investigated_at REAL,
+    dismissed_at REAL,
+    FOREIGN KEY (source_id) REFERENCES variability_stats(source_id)
 );
+CREATE INDEX IF NOT EXISTS idx_ese_source ON ese_candidates(source_id);
+CREATE INDEX IF NOT EXISTS idx_ese_status ON ese_candidates(status);
+CREATE INDEX IF NOT EXISTS idx_ese_flagged ON ese_candidates(flagged_at);
 
-CREATE TABLE IF NOT EXISTS batch_job_items (
+-- ===== Astrometry =====
+
+CREATE TABLE IF NOT EXISTS astrometric_solutions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    batch_id INTEGER NOT NULL,
-    ms_path TEXT,
-    job_id INTEGER,
-    status TEXT NOT NULL,
-    error TEXT,
-    started_at REAL,
-    completed_at REAL
-);
-CREATE INDEX IF NOT EXISTS idx_batch_items_batch_id ON batch_job_items(batch_id);
-CREATE INDEX IF NOT EXISTS idx_batch_items_ms_path ON batch_job_items(ms_path);
-
-CREATE TABLE IF NOT EXISTS ms_state (
-    ms_path TEXT PRIMARY KEY,
-    current_state TEXT NOT NULL,
-    previous_state TEXT,
-    transition_time REAL,
-    retry_count INTEGER DEFAULT 0,
-    error_message TEXT,
-    checkpoint_data TEXT,
-    created_at REAL
-);
-
-CREATE TABLE IF NOT EXISTS caltables (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    set_name TEXT,
-    path TEXT UNIQUE,
-    table_type TEXT,
-    valid_start_mjd REAL,
-    valid_end_mjd REAL,
-    status TEXT,
-    source_ms_path TEXT,
-    created_at REAL
-);
-
-CREATE TABLE IF NOT EXISTS calibration_applied (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ms_path TEXT,
-    caltable_path TEXT,
+    mosaic_id INTEGER NOT NULL,
+    reference_catalog TEXT NOT NULL,
+    n_matches INTEGER NOT NULL,
+    ra_offset_mas REAL NOT NULL,
+    dec_offset_mas REAL NOT NULL,
+    ra_offset_err_mas REAL NOT NULL,
+    dec_offset_err_mas REAL NOT NULL,
+    rotation_deg REAL,
+    scale_factor REAL,
+    rms_residual_mas REAL NOT NULL,
+    applied INTEGER DEFAULT 0,
+    computed_at REAL NOT NULL,
     applied_at REAL,
-    quality REAL,
-    success INTEGER,
-    error_message TEXT
+    notes TEXT,
+    FOREIGN KEY (mosaic_id) REFERENCES mosaics(id)
 );
-CREATE INDEX IF NOT EXISTS idx_calibration_applied_ms ON calibration_applied(ms_path);
+CREATE INDEX IF NOT EXISTS idx_astrometry_mosaic ON astrometric_solutions(mosaic_id, computed_at DESC);
+CREATE INDEX IF NOT EXISTS idx_astrometry_applied ON astrometric_solutions(applied, computed_at DESC);
+
+CREATE TABLE IF NOT EXISTS astrometric_residuals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    solution_id INTEGER NOT NULL,
+    source_ra_deg REAL NOT NULL,
+    source_dec_deg REAL NOT NULL,
+    reference_ra_deg REAL NOT NULL,
+    reference_dec_deg REAL NOT NULL,
+    ra_offset_mas REAL NOT NULL,
+    dec_offset_mas REAL NOT NULL,
+    separation_mas REAL NOT NULL,
+    source_flux_mjy REAL,
+    reference_flux_mjy REAL,
+    measured_at REAL NOT NULL,
+    FOREIGN KEY (solution_id) REFERENCES astrometric_solutions(id)
+);
+CREATE INDEX IF NOT EXISTS idx_residuals_solution ON astrometric_residuals(solution_id);
+
+-- ===== Calibrator and reference catalogues =====
+
+CREATE TABLE IF NOT EXISTS vla_calibrators (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    flux_jy REAL,
+    flux_freq_ghz REAL,
+    code_20_cm TEXT,
+    registered_at REAL NOT NULL,
+    notes TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_vla_radec ON vla_calibrators(ra_deg, dec_deg);
+CREATE INDEX IF NOT EXISTS idx_vla_name ON vla_calibrators(name);
+
+CREATE TABLE IF NOT EXISTS vla_flux_info (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    vla_calibrator_id INTEGER NOT NULL,
+    frequency_ghz REAL NOT NULL,
+    flux_jy REAL NOT NULL,
+    flux_uncertainty REAL,
+    measurement_date TEXT,
+    FOREIGN KEY (vla_calibrator_id) REFERENCES vla_calibrators(id),
+    UNIQUE (vla_calibrator_id, frequency_ghz)
+);
+CREATE INDEX IF NOT EXISTS idx_vla_flux_cal ON vla_flux_info(vla_calibrator_id);
+
+CREATE TABLE IF NOT EXISTS catalog_sources (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_name TEXT NOT NULL,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    flux_jy REAL,
+    flux_freq_ghz REAL,
+    spectral_index REAL,
+    catalog TEXT NOT NULL,
+    catalog_id TEXT,
+    position_uncertainty_arcsec REAL,
+    flux_uncertainty REAL,
+    is_extended INTEGER DEFAULT 0,
+    major_axis_arcsec REAL,
+    minor_axis_arcsec REAL,
+    position_angle_deg REAL,
+    matched_to TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    UNIQUE (catalog, catalog_id)
+);
+CREATE INDEX IF NOT EXISTS idx_catalog_radec ON catalog_sources(ra_deg, dec_deg);
+CREATE INDEX IF NOT EXISTS idx_catalog_name ON catalog_sources(source_name);
+CREATE INDEX IF NOT EXISTS idx_catalog_type ON catalog_sources(catalog);
+
+CREATE TABLE IF NOT EXISTS skymodel_metadata (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    field_id TEXT NOT NULL,
+    skymodel_path TEXT NOT NULL,
+    n_sources INTEGER NOT NULL,
+    total_flux_jy REAL,
+    created_at REAL NOT NULL,
+    created_by TEXT,
+    notes TEXT,
+    UNIQUE (field_id, skymodel_path)
+);
+CREATE INDEX IF NOT EXISTS idx_skymodel_field ON skymodel_metadata(field_id);
+
+CREATE TABLE IF NOT EXISTS bandpass_calibrators (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    calibrator_name TEXT NOT NULL UNIQUE,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    dec_range_min REAL,
+    dec_range_max REAL,
+    source_catalog TEXT,
+    flux_jy REAL,
+    registered_at REAL NOT NULL,
+    registered_by TEXT,
+    status TEXT DEFAULT 'active',
+    notes TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_bp_dec_range ON bandpass_calibrators(dec_range_min, dec_range_max);
+CREATE INDEX IF NOT EXISTS idx_bp_status ON bandpass_calibrators(status);
+CREATE INDEX IF NOT EXISTS idx_bp_name ON bandpass_calibrators(calibrator_name);
+
+CREATE TABLE IF NOT EXISTS gain_calibrators (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    field_id TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    ra_deg REAL NOT NULL,
+    dec_deg REAL NOT NULL,
+    flux_jy REAL,
+    catalog_source TEXT,
+    catalog_id TEXT,
+    created_at REAL NOT NULL,
+    skymodel_path TEXT,
+    notes TEXT,
+    UNIQUE (field_id, source_name)
+);
+CREATE INDEX IF NOT EXISTS idx_gain_field ON gain_calibrators(field_id);

@@ -111,16 +111,26 @@ impl App {
             return Vec::new();
         };
         let ms_path = match (&detail.key, self.current_detail_data()) {
-            (_, Some(DetailData::Job(job))) => job.row.target.clone(),
-            (_, Some(DetailData::Image(row))) => {
-                row.as_ref().as_ref().and_then(|r| r.ms_path.clone())
-            }
+            // The MS the job's target links to (a queue task's may be derived, e.g. a
+            // convert-group's from its group id); a queue task without one has no MS.
+            (_, Some(DetailData::Job(job))) => match &job.links.ms {
+                Some(ms) => Some(ms.path.clone()),
+                None if job.row.key.source == crate::snapshot::JobSource::AbsurdTask => None,
+                None => job.row.target.clone(),
+            },
+            (_, Some(DetailData::Image(d))) => d.row.as_ref().and_then(|r| r.ms_path.clone()),
+            // Before the detail arrives: a queue task's target is an MS only when it names
+            // one (it may be a group id or a subband file).
             (DetailKey::Job(key), _) => self
                 .jobs
                 .rows
                 .iter()
                 .find(|r| r.key == *key)
-                .and_then(|r| r.target.clone()),
+                .and_then(|r| r.target.clone())
+                .filter(|t| {
+                    key.source != crate::snapshot::JobSource::AbsurdTask
+                        || t.trim_end_matches('/').ends_with(".ms")
+                }),
             (DetailKey::Image { id, .. }, _) => self
                 .images
                 .rows

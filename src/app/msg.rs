@@ -54,8 +54,9 @@ pub enum DetailData {
     Job(Box<JobDetail>),
     Ms(Box<MsDetail>),
     Source(Box<SourceDetail>),
-    /// An image's row; its header arrives separately as `Msg::FitsHeader`.
-    Image(Box<Option<ImageRow>>),
+    /// An image's row and quality records; its header arrives separately as
+    /// `Msg::FitsHeader`.
+    Image(Box<crate::snapshot::records::ImageDetail>),
 }
 
 /// Everything that can change the app's state.

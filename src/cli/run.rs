@@ -177,6 +177,7 @@ async fn run_tui(
         ServiceConfig {
             db_path: config.pipeline.db.clone(),
             db_options: config.db_options(),
+            alerts_db: Some(config.alerts_db_path()),
             logs: Some(config.log_source()),
             refresh: config.refresh(),
             queue_url: config.postgres_url().map(str::to_string),

@@ -57,6 +57,10 @@ pub struct PipelineConfig {
     pub log_timezone: String,
     /// Seconds added before a job's start and after its end when matching log lines.
     pub log_window_margin_secs: f64,
+    /// The pipeline's alerts database (`alert_history`); empty: `alerts.sqlite3` in the
+    /// pipeline database's directory.
+    #[serde(default)]
+    pub alerts_db: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +278,16 @@ impl Config {
     /// The triage window the view opens with, in seconds.
     pub fn triage_window_s(&self) -> f64 {
         self.triage.window_hours * 3600.0
+    }
+
+    /// Where the pipeline's `alerts.sqlite3` is read: `[pipeline] alerts_db`, or beside the
+    /// pipeline database (`state/db/alerts.sqlite3`) when that is empty.
+    pub fn alerts_db_path(&self) -> PathBuf {
+        if self.pipeline.alerts_db.as_os_str().is_empty() {
+            crate::db::records::alerts::default_alerts_path(&self.pipeline.db)
+        } else {
+            self.pipeline.alerts_db.clone()
+        }
     }
 
     /// The PostgreSQL URL when one is configured.

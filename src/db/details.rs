@@ -121,6 +121,7 @@ impl Db {
             params_pretty: None,
             artifacts_pretty: None,
             extra: Vec::new(),
+            links: Default::default(),
         };
         match key.source {
             JobSource::Jobs => {
@@ -199,6 +200,7 @@ impl Db {
             images: self.images_of_ms(ms_path).await?,
             jobs,
             calibration: self.calibration_of_ms(ms_path).await?,
+            cal: self.ms_calibration(ms_path).await?,
         })
     }
 

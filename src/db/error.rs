@@ -15,6 +15,9 @@ pub enum DbError {
     NotADatabase { path: PathBuf, reason: String },
     #[error("table `{0}` is missing from the database")]
     MissingTable(String),
+    /// Opening would create or re-own a file beside the pipeline's database: nothing opened.
+    #[error("not opened, to leave the pipeline's files alone: {0}")]
+    Unsafe(String),
     #[error("database is locked: {0}")]
     Locked(String),
     #[error(transparent)]
@@ -106,10 +109,8 @@ impl DbError {
                         reason: message,
                     }
                 } else if lower.contains("unable to open database file") {
-                    // mode=ro must create `<db>-shm` when no writer has the file open.
                     DbError::Query(format!(
-                        "{message} (a read-only reader must be able to create {}-shm when the \
-                         pipeline is not running: is its directory writable?)",
+                        "{message} (is {} and its -wal/-shm readable by this user?)",
                         path.display()
                     ))
                 } else if let Some(table) = lower

@@ -300,11 +300,19 @@ fn source_conditions_walking(
                 }
             }
             Some(field) => {
+                if field == "id" {
+                    // An id names one row: `id:7` is job 7, never 17 or 70.
+                    let cond = SqlBuf::with(
+                        format!("IFNULL(CAST({} AS TEXT) = ?, 0)", src.key),
+                        vec![Bind::Text(term.value.trim().to_string())],
+                    );
+                    out.add(maybe_negate(cond, term.negated));
+                    continue;
+                }
                 let expr = match field {
                     "kind" => &src.kind,
                     "ms" => &src.target,
                     "error" => &src.error,
-                    "id" => &src.key,
                     _ => {
                         return Err(DbError::UnknownField {
                             field: field.to_string(),

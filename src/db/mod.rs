@@ -6,6 +6,7 @@
 //! waits. Queries are built from the live [`Schema`]: drifted or missing columns read as NULL,
 //! missing tables give [`DbError::MissingTable`].
 
+pub mod access;
 pub mod details;
 pub mod error;
 pub mod failures;
@@ -17,6 +18,7 @@ pub mod list;
 pub mod logs;
 pub mod ms;
 pub mod plan;
+pub mod records;
 pub mod schema;
 pub mod side_tables;
 pub mod sources;
@@ -25,14 +27,14 @@ pub mod stamp;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
 use sqlx::{AssertSqlSafe, Row, Sqlite};
 
-use crate::pool::InstrumentedPool;
+use crate::pool::{AcquireError, InstrumentedPool};
 use crate::query::ListQuery;
 use crate::snapshot::{
     ImageRow, JobDetail, JobKey, JobRow, MsDetail, MsRow, Page, SourceDetail, Tab,
@@ -75,19 +77,85 @@ pub struct Db {
     path: PathBuf,
     slow_query: Duration,
     schema: Arc<RwLock<Arc<Schema>>>,
+    gate: Arc<Gate>,
+}
+
+/// Chooses, before every statement, how the next connection may open the file
+/// ([`access::decide`]), and retires pooled connections opened another way.
+struct Gate {
+    /// The `mode=ro` options every connection starts from.
+    base: SqliteConnectOptions,
+    /// The look the pool's connect options were last set from.
+    current: Mutex<Option<access::Look>>,
+    /// When the connect options last changed: a pooled connection older than this was opened
+    /// the old way and is closed instead of reused (`before_acquire`).
+    switched: Arc<Mutex<Instant>>,
+}
+
+impl Gate {
+    fn options(&self, access: &access::Access) -> SqliteConnectOptions {
+        let immutable = matches!(access, access::Access::Snapshot { .. });
+        self.base.clone().immutable(immutable)
+    }
+
+    /// The look for this statement; re-points the pool when the way to open has changed, or
+    /// when a snapshot's file changed (an immutable connection never re-reads its cache).
+    fn prepare(
+        &self,
+        path: &Path,
+        pool: &InstrumentedPool<Sqlite>,
+    ) -> Result<access::Look, DbError> {
+        let look = access::decide(path);
+        if let access::Access::Refused(refusal) = &look.access {
+            return Err(DbError::Unsafe(refusal.to_string()));
+        }
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = match current.as_ref() {
+            None => true,
+            Some(old) => {
+                old.access != look.access
+                    || (matches!(look.access, access::Access::Snapshot { .. })
+                        && old.stamp != look.stamp)
+            }
+        };
+        if stale {
+            if let Some(old) = current.as_ref()
+                && old.access != look.access
+            {
+                tracing::info!(
+                    db = %path.display(),
+                    was = old.access.describe(),
+                    now = look.access.describe(),
+                    "database access changed"
+                );
+            }
+            pool.inner().set_connect_options(self.options(&look.access));
+            *self.switched.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+            *current = Some(look.clone());
+        }
+        Ok(look)
+    }
+
+    /// How the data now on screen was read, for the status line and `once`.
+    fn describe(&self) -> Option<&'static str> {
+        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        current.as_ref().map(|l| l.access.describe())
+    }
 }
 
 /// SQLite files start with this 16-byte magic string.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 impl Db {
-    /// Open `path` read-only (`mode=ro`, never `immutable`, no pragma that writes) and read its
-    /// schema. Fails with `NotFound` or `NotADatabase` (with a one-line reason).
+    /// Open `path` read-only and read its schema, creating nothing beside it: `mode=ro` while
+    /// the pipeline's WAL is there to share, an immutable snapshot (validated after each read)
+    /// while it is idle, nothing when its side files are unreadable ([`access`]). Fails with
+    /// `NotFound`, `NotADatabase` (with a one-line reason) or `Unsafe`.
     pub async fn open(path: &Path, opts: &DbOptions) -> Result<Db, DbError> {
         check_file(path).await?;
         // sqlx's defaults set only connection-level pragmas (foreign_keys); journal_mode is
         // left alone unless asked for, so the file is never converted or touched.
-        let connect = SqliteConnectOptions::new()
+        let base = SqliteConnectOptions::new()
             .filename(path)
             .read_only(true)
             .create_if_missing(false)
@@ -98,21 +166,37 @@ impl Db {
             // smaller cache cost the failed-only Jobs page 2 ms p50 in one A/B run and nothing
             // visible in the next full run (the OS page cache still holds the file).
             .pragma("cache_size", "-512");
+        let switched = Arc::new(Mutex::new(Instant::now()));
+        let retire = switched.clone();
+        // Connections are opened lazily, each after the gate has chosen how (below, in
+        // `fetch_map`): the first statement is the schema read.
         let pool = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .min_connections(0)
             .acquire_timeout(opts.acquire_timeout)
-            .connect_with(connect)
-            .await
-            .map_err(|e| DbError::from_sqlx(e, path))?;
+            .before_acquire(move |_conn, meta| {
+                let since = retire.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+                Box::pin(async move { Ok(meta.age < since) })
+            })
+            .connect_lazy_with(base.clone());
         let db = Db {
             pool: InstrumentedPool::new("monitor", "sqlite", pool),
             path: path.to_path_buf(),
             slow_query: opts.slow_query,
             schema: Arc::new(RwLock::new(Arc::new(Schema::default()))),
+            gate: Arc::new(Gate {
+                base,
+                current: Mutex::new(None),
+                switched,
+            }),
         };
         db.reload_schema().await?;
         Ok(db)
+    }
+
+    /// How the database is being read (shared, idle snapshot, …), once a statement has run.
+    pub fn access(&self) -> Option<&'static str> {
+        self.gate.describe()
     }
 
     /// The monitor's pool on this database; every query goes through its `acquire()`.
@@ -234,16 +318,48 @@ impl Db {
     /// collecting the 700 000 values of a year's `variability_stats` before converting them
     /// took ~80 MB.
     /// The kept values go straight into the collection the caller wants (a map, say).
+    ///
+    /// A statement read from an idle snapshot is checked afterwards: if the file or its WAL
+    /// changed meanwhile (the pipeline woke), its rows are thrown away and it runs again the
+    /// way the gate now chooses. `keep` may then see rows twice: callers only fold them.
     pub(crate) async fn fetch_map<T, C: Default + Extend<T>>(
         &self,
         what: &str,
         sql: SqlBuf,
         mut keep: impl FnMut(SqliteRow) -> Option<T>,
     ) -> Result<C, DbError> {
-        let mut conn = self.pool.acquire().await?;
+        const ATTEMPTS: usize = 3;
+        for attempt in 1..=ATTEMPTS {
+            let look = self.gate.prepare(&self.path, &self.pool)?;
+            let result = self.run_statement(what, &sql, &mut keep).await;
+            let snapshot = matches!(look.access, access::Access::Snapshot { .. });
+            if snapshot && attempt < ATTEMPTS && stamp::FileStamp::of(&self.path) != look.stamp {
+                tracing::debug!(
+                    query = what,
+                    "database changed under a snapshot read; reading again"
+                );
+                continue;
+            }
+            return result;
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    async fn run_statement<T, C: Default + Extend<T>>(
+        &self,
+        what: &str,
+        sql: &SqlBuf,
+        keep: &mut impl FnMut(SqliteRow) -> Option<T>,
+    ) -> Result<C, DbError> {
+        // Connections open lazily (after the gate chose how), so opening errors — a damaged
+        // or foreign file — arrive here and are classified like a query's.
+        let mut conn = self.pool.acquire().await.map_err(|e| match e {
+            AcquireError::Other(e) => DbError::from_sqlx(e, &self.path),
+            other => DbError::Acquire(other),
+        })?;
         let started = Instant::now();
-        let mut query = sqlx::query(AssertSqlSafe(sql.text));
-        for bind in sql.binds {
+        let mut query = sqlx::query(AssertSqlSafe(sql.text.clone()));
+        for bind in sql.binds.iter().cloned() {
             query = match bind {
                 Bind::Int(v) => query.bind(v),
                 Bind::Real(v) => query.bind(v),

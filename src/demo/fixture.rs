@@ -150,12 +150,12 @@ pub async fn build_legacy_fixture(dir: &Path, now: f64) -> anyhow::Result<DemoPa
     let pool = open_writer(&paths.db, 1, Duration::from_secs(10)).await?;
     let script = format!(
         "BEGIN;\n\
-         ALTER TABLE images RENAME TO images_current;\n\
+         CREATE TEMP TABLE images_current AS SELECT * FROM main.images;\n\
          {LEGACY_IMAGES_SQL}\n\
          INSERT INTO images (id, path, ms_path, created_at, type, beam_major_arcsec, noise_jy, pbcor) \
          SELECT id, path, ms_path, created_at, type, beam_major_arcsec, noise_jy, pbcor \
-         FROM images_current;\n\
-         DROP TABLE images_current;\n\
+         FROM temp.images_current;\n\
+         DROP TABLE temp.images_current;\n\
          CREATE INDEX IF NOT EXISTS idx_images_ms_path ON images(ms_path);\n\
          COMMIT;"
     );

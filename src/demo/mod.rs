@@ -10,7 +10,7 @@
 //! `state/db/pipeline.sqlite3` (WAL), `state/logs/` (`pipeline.log`, `conversion.log`,
 //! `calibration.log`, `imaging.log`, `photometry.log`, `error.log`, `job-*.log`),
 //! `stage/ms/{group}.ms/` (empty directories), `stage/images/{group}.img-image-pbcor.fits` and
-//! `{group}.5min.img-image.fits`, `stage/caltables/` (named in the tables, not created).
+//! `{group}.img.image/` (a CASA image directory), `stage/caltables/` (named in the tables, not created).
 
 pub mod batches;
 pub mod errors;
@@ -221,6 +221,7 @@ pub async fn ensure_demo(opts: &DemoOptions) -> anyhow::Result<DemoPaths> {
     remove_previous(&layout).context("cannot remove the previous demo")?;
     let plan = demo_plan(opts);
     let (_, report) = build_history(&plan, opts.seed, |_| {}).await?;
+    upstream::tables::write_demo(&layout.db(), &opts.dir, plan.now).await?;
     if let Some(err) = &report.first_fits_error {
         tracing::warn!(failed = report.fits_failed, first = %err, "some demo FITS files could not be written");
     }

@@ -54,10 +54,11 @@ impl Layout {
             .into_owned()
     }
 
-    /// The 5-minute quick-look image.
+    /// The 5-minute quick-look image: a CASA image directory, as tclean leaves it and as the
+    /// pipeline's `images` rows mostly are (the demo keeps its pbcor images WSClean FITS).
     pub fn quicklook_image_path(&self, group_id: &str) -> String {
         self.images_dir()
-            .join(format!("{group_id}.5min.img-image.fits"))
+            .join(format!("{group_id}.img.image"))
             .to_string_lossy()
             .into_owned()
     }

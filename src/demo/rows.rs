@@ -173,6 +173,9 @@ record!(CaltableRecord => "caltables" {
     set_name: String = "set_name",
     path: String = "path",
     table_type: String = "table_type",
+    order_index: i64 = "order_index",
+    cal_field: String = "cal_field",
+    refant: String = "refant",
     valid_start_mjd: f64 = "valid_start_mjd",
     valid_end_mjd: f64 = "valid_end_mjd",
     status: String = "status",
@@ -188,6 +191,24 @@ record!(CalAppliedRecord => "calibration_applied" {
     success: i64 = "success",
     error_message: Option<String> = "error_message",
 });
+
+/// The apply order the pipeline gives each caltable type (`database/unified.py`'s default
+/// order: delays first, fluxscale last); other types go after, from 80.
+pub fn caltable_order_index(table_type: &str) -> i64 {
+    match table_type {
+        "K" => 10,
+        "BA" => 20,
+        "BP" => 30,
+        "GA" => 40,
+        "GP" => 50,
+        "2G" => 60,
+        "FLUX" => 70,
+        _ => 80,
+    }
+}
+
+/// The pipeline's default reference antenna (`pipeline/config.py`).
+pub const DEFAULT_REFANT: &str = "103";
 
 /// How a row meets an existing one with the same key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! The demo database as the pipeline creates it: the documented schema, WAL mode and a 30 s
-//! busy timeout, written through a writer pool of its own.
+//! busy timeout, foreign keys unenforced, written through a writer pool of its own.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -10,6 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 /// The pipeline schema, exactly as the migrations file has it.
 pub const PIPELINE_SQL: &str = include_str!("../../migrations/sqlite/0001_pipeline.sql");
+
+/// The pipeline's separate alert store, `state/db/alerts.sqlite3` (`alert_history`).
+pub const ALERTS_SQL: &str = include_str!("../../migrations/sqlite/alerts.sql");
 
 /// Every table the facts page lists (the same list the monitor's summary reads), so tests can
 /// check none is missing.
@@ -25,7 +28,10 @@ fn writer_options(db: &Path) -> anyhow::Result<SqliteConnectOptions> {
         .filename(db)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(BUSY_TIMEOUT))
+        .busy_timeout(BUSY_TIMEOUT)
+        // The pipeline's sqlite3 connections leave foreign keys off (facts §9), so its
+        // declared references are not enforced; sqlx would turn them on.
+        .foreign_keys(false))
 }
 
 /// A writer pool configured like the pipeline's (WAL, busy_timeout 30 s).

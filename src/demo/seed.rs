@@ -13,7 +13,10 @@ use super::batches::{BatchShape, PlannedBatch, plan_batch};
 use super::errors::Stage;
 use super::logs::{LogEvent, append_events};
 use super::names::{Layout, group_id};
-use super::rows::{CaltableRecord, Record, SourceRecord, VariabilityRecord, Verb, insert_all};
+use super::rows::{
+    CaltableRecord, DEFAULT_REFANT, Record, SourceRecord, VariabilityRecord, Verb,
+    caltable_order_index, insert_all,
+};
 use super::sky::{Sky, SkyPlan};
 use super::stats::{self, Point, SourceInfo};
 use super::timeline::{CalSet, MsTimeline, TimelineParams, plan_ms};
@@ -109,6 +112,9 @@ fn plan_caltables(plan: &SeedPlan, rng: &mut impl Rng) -> (Vec<CalWindow>, Vec<C
                 set_name: set_name.clone(),
                 path: path.clone(),
                 table_type: ty.clone(),
+                order_index: caltable_order_index(ty),
+                cal_field: "0".to_string(),
+                refant: DEFAULT_REFANT.to_string(),
                 valid_start_mjd: valid_start,
                 valid_end_mjd: valid_end,
                 status: status.to_string(),
@@ -372,7 +378,7 @@ pub async fn write_fits_files(
             let mut ok = 0usize;
             let mut failed = Vec::new();
             for (path, spec) in &part {
-                match crate::fits::write::write_pipeline_image(path, spec) {
+                match crate::fits::casa::write::write_image_product(path, spec) {
                     Ok(()) => ok += 1,
                     Err(e) => failed.push(format!("{}: {e}", path.display())),
                 }

@@ -271,6 +271,8 @@ pub async fn run_simulator_with(
     let mut next_burst = start + random_duration(&mut sim.rng, config.burst_every);
     let mut ticker = tokio::time::interval(config.tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The pipeline's AlertManager fires and resolves now and then (alerts.sqlite3).
+    let mut next_alert = tokio::time::Instant::now() + Duration::from_secs(240);
     loop {
         tokio::select! {
             changed = shutdown.changed() => {
@@ -295,6 +297,12 @@ pub async fn run_simulator_with(
         if tick_at >= next_batch {
             sim.start_batch(now);
             next_batch = tick_at + config.batch_every;
+        }
+        if tick_at >= next_alert {
+            if let Err(e) = super::upstream::tables::toggle_demo_alert(&paths.db, now).await {
+                tracing::warn!(error = %e, "demo alert write failed");
+            }
+            next_alert = tick_at + Duration::from_secs(300);
         }
         if let Err(e) = write_tick(&pool, &mut sim.live, &sim.batches, now).await {
             pool.record_error();
@@ -456,7 +464,7 @@ async fn write_side_files(layout: &Layout, live: &mut [Live], now: f64) {
         let result = tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&images_dir).map_err(|e| e.to_string())?;
             for (path, spec) in &fits {
-                crate::fits::write::write_pipeline_image(path, spec)
+                crate::fits::casa::write::write_image_product(path, spec)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             Ok::<(), String>(())

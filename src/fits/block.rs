@@ -24,14 +24,36 @@ pub enum BlockError {
 /// The raw cards (right-trimmed, END excluded) of the first header in `reader`.
 pub fn read_primary_header(reader: impl Read) -> Result<Vec<String>, BlockError> {
     let mut reader = reader;
+    read_header_cards(&mut reader, true)?.ok_or_else(|| BlockError::NotFits(preview(&[])))
+}
+
+/// The raw cards of the next header in `reader`: the primary (`first`, starting with SIMPLE)
+/// or an extension (starting with XTENSION). `None` when the stream ends cleanly where an
+/// extension could start. Reads exactly up to the block holding END, nothing after it.
+pub fn read_header_cards(
+    reader: &mut impl Read,
+    first: bool,
+) -> Result<Option<Vec<String>>, BlockError> {
     let mut block = vec![0u8; BLOCK_BYTES];
     let mut cards = Vec::new();
     for block_index in 0..MAX_HEADER_BLOCKS {
-        let filled = fill(&mut reader, &mut block).map_err(|e| {
+        let filled = fill(reader, &mut block).map_err(|e| {
             BlockError::Corrupt(format!("cannot read header block {}: {e}", block_index + 1))
         })?;
-        if block_index == 0 && !block[..filled].starts_with(b"SIMPLE  =") {
+        if block_index == 0 && first && !block[..filled].starts_with(b"SIMPLE  =") {
             return Err(BlockError::NotFits(preview(&block[..filled])));
+        }
+        if block_index == 0 && !first {
+            if filled == 0 {
+                return Ok(None);
+            }
+            if !block[..filled].starts_with(b"XTENSION=") {
+                return Err(BlockError::NotFits(format!(
+                    "no extension header follows ({} bytes that {})",
+                    filled,
+                    preview(&block[..filled]).replacen("starts", "start", 1)
+                )));
+            }
         }
         if filled < BLOCK_BYTES {
             return Err(BlockError::Corrupt(format!(
@@ -49,7 +71,7 @@ pub fn read_primary_header(reader: impl Read) -> Result<Vec<String>, BlockError>
             let text = String::from_utf8_lossy(record);
             let text = text.trim_end();
             if text == "END" {
-                return Ok(cards);
+                return Ok(Some(cards));
             }
             cards.push(text.to_string());
         }

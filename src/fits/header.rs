@@ -15,6 +15,14 @@ pub enum FitsError {
     Corrupt(String),
     #[error("CFITSIO error {code}: {message}")]
     Cfitsio { code: i32, message: String },
+    /// A directory (or a casacore table) whose header cannot be shown: what it is, and what
+    /// to run for a FITS view.
+    #[error("{path} is {what} — {hint}")]
+    NotAnImage {
+        path: String,
+        what: String,
+        hint: String,
+    },
     #[error("FITS worker stopped")]
     WorkerGone,
 }

@@ -1,17 +1,21 @@
-//! FITS headers: a small safe API over CFITSIO (fitsio + `fitsio-src`).
+//! Image headers: FITS files through a small safe API over CFITSIO (fitsio + `fitsio-src`),
+//! gzip FITS and CASA image directories through pure-Rust readers.
 //!
-//! CFITSIO handles are neither `Send` nor `Sync`, so every call runs on one dedicated worker
-//! thread (`worker`); results are cached by (path, size, mtime). `write` makes pipeline-like
-//! FITS files for the demo and the tests.
+//! CFITSIO handles are neither `Send` nor `Sync`, so every read runs on one dedicated worker
+//! thread (`worker`); results are cached by (path, what was read, size, mtime; for a CASA
+//! directory its `table.dat`). `write` makes pipeline-like FITS files for the demo and tests.
 //!
-//! Layers: `ffi` (the only `unsafe`: CFITSIO disk-file calls) → `read` (files to `HeaderDoc`;
-//! gzip files take a pure-Rust fast path through `block`) → `card` and `summary` (pure parsing
-//! and derived values) → `print` (`fitsheader`-style text) and `worker` (the async front).
+//! Layers: `ffi` (the only `unsafe`: CFITSIO disk-file calls), `casa` (casacore keywords) and
+//! `locate` (the row's path or another name of the image) → `read` (to `HeaderDoc`; gzip
+//! files through `block`) → `card` and `summary` (pure parsing and derived values) → `print`
+//! (`fitsheader`-style text) and `worker` (the async front).
 
 pub mod block;
 pub mod card;
+pub mod casa;
 mod ffi;
 pub mod header;
+pub mod locate;
 pub mod print;
 pub mod read;
 pub mod summary;

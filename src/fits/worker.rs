@@ -1,8 +1,9 @@
-//! One thread that owns every CFITSIO call, with a small cache of parsed headers.
+//! One thread that owns every CFITSIO call (and every CASA directory read), with a small cache
+//! of parsed headers.
 //!
 //! CFITSIO handles are neither `Send` nor `Sync` and a header read may take seconds on a busy
 //! disk, so async code never calls it directly: it sends the path over a channel and awaits a
-//! oneshot reply. Results are cached by (path, size, mtime), so going back to an image is
+//! oneshot reply. Results are cached by (path, what was read, size, mtime), so going back to an image is
 //! instant and a rewritten image is read again. Requests whose asker has gone away (the
 //! operator scrolled past) are skipped without touching the disk.
 
@@ -16,6 +17,7 @@ use std::time::SystemTime;
 
 use tokio::sync::oneshot;
 
+use super::locate::locate;
 use super::read::{io_error, read_header};
 use super::{FitsError, HeaderDoc};
 
@@ -78,17 +80,33 @@ impl FitsWorker {
     }
 }
 
-/// What identifies one version of a file: a rewrite changes the size or the mtime.
+/// What identifies one version of an image: which file or directory was read for the path
+/// (the row's own, or another name of the image), and its size and mtime — for a CASA
+/// directory those of its `table.dat`, which casacore rewrites when the image changes (a
+/// directory's own mtime changes only when entries are added or removed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FileStamp {
+    actual: PathBuf,
     bytes: u64,
     modified: Option<SystemTime>,
 }
 
 fn stamp(path: &Path) -> Result<FileStamp, FitsError> {
-    let shown = path.display().to_string();
-    let metadata = std::fs::metadata(path).map_err(|e| io_error(&shown, &e))?;
+    let location = locate(path)?;
+    let stamped = if location.is_dir {
+        let table = location.actual.join("table.dat");
+        if table.exists() {
+            table
+        } else {
+            location.actual.clone()
+        }
+    } else {
+        location.actual.clone()
+    };
+    let shown = stamped.display().to_string();
+    let metadata = std::fs::metadata(&stamped).map_err(|e| io_error(&shown, &e))?;
     Ok(FileStamp {
+        actual: location.actual,
         bytes: metadata.len(),
         modified: metadata.modified().ok(),
     })
@@ -277,6 +295,40 @@ mod tests {
         });
         assert!(matches!(server.answer(&path), Err(FitsError::Corrupt(_))));
         assert!(matches!(server.answer(&path), Err(FitsError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_casa_directory_is_read_again_when_its_table_dat_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let image = dir.path().join("T.img.image");
+        std::fs::create_dir(&image).expect("mkdir");
+        std::fs::write(image.join("table.dat"), b"first").expect("write");
+        std::fs::write(image.join("table.info"), b"Type = Image\n").expect("write");
+        let (mut server, reads) = counting_server(4);
+        server.answer(&image).expect("first");
+        server.answer(&image).expect("cached");
+        assert_eq!(reads.load(Ordering::Relaxed), 1);
+        let before = stamp(&image).expect("stamp");
+        // Same length, later mtime: what casacore's rewrite of the keywords looks like.
+        let later = SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::write(image.join("table.dat"), b"again").expect("rewrite");
+        std::fs::File::options()
+            .write(true)
+            .open(image.join("table.dat"))
+            .and_then(|f| f.set_modified(later))
+            .expect("touch");
+        assert_ne!(stamp(&image).expect("stamp"), before);
+        server.answer(&image).expect("reread");
+        assert_eq!(reads.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_wsclean_file_beside_a_missing_casa_path_is_what_the_stamp_follows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let casa = dir.path().join("T.img.image");
+        let wsclean = dir.path().join("T.img-image.fits");
+        std::fs::write(&wsclean, b"x").expect("write");
+        assert_eq!(stamp(&casa).expect("stamp").actual, wsclean);
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct Harness {
     now: f64,
     /// Hide what changes from run to run (latencies, pids), for snapshot tests.
     deterministic: bool,
+    /// Read only this tab's list (`snapshot --tab T` shows one tab: reading every
+    /// photometry row for a frame of Images would take seconds at a year).
+    only_tab: Option<Tab>,
 }
 
 impl Harness {
@@ -54,6 +57,29 @@ impl Harness {
         logs: Option<LogSource>,
         now: f64,
         deterministic: bool,
+    ) -> Harness {
+        Self::open_showing(
+            app_config,
+            db_path,
+            db_options,
+            logs,
+            now,
+            deterministic,
+            None,
+        )
+        .await
+    }
+
+    /// [`Harness::open`] reading only `only_tab`'s list when given: the other tabs stay
+    /// unread (their counts blank), as nobody looks at them.
+    pub async fn open_showing(
+        app_config: AppConfig,
+        db_path: PathBuf,
+        db_options: &DbOptions,
+        logs: Option<LogSource>,
+        now: f64,
+        deterministic: bool,
+        only_tab: Option<Tab>,
     ) -> Harness {
         let (app, commands) = App::new(app_config, now);
         let registry = PoolRegistry::default();
@@ -70,6 +96,7 @@ impl Harness {
             registry: registry.clone(),
             now,
             deterministic,
+            only_tab,
         };
         match Db::open(&db_path, db_options).await {
             Ok(db) => {
@@ -188,7 +215,7 @@ impl Harness {
                 tab,
                 generation,
                 query,
-            } if tab != Tab::Pool => {
+            } if tab != Tab::Pool && self.only_tab.is_none_or(|only| only == tab) => {
                 let append = query.after.is_some();
                 let Some(db) = self.db.clone() else {
                     return vec![];

@@ -5,4 +5,5 @@
 pub mod fits_header;
 pub mod harness;
 pub mod once;
+pub mod once_records;
 pub mod snapshot;

@@ -17,7 +17,7 @@ use crate::services::now_unix;
 use crate::services::queue::ping;
 use crate::services::triage::{QueueSource, TriageCache, gather};
 use crate::snapshot::{JobStatus, PoolStats};
-use crate::text::{fmt_utc, sanitize_line};
+use crate::text::{fmt_utc, sanitize_json, sanitize_line};
 use crate::triage::TriageReport;
 
 /// Exit code when an alert threshold is crossed.
@@ -41,6 +41,9 @@ pub async fn run(config: &Config, format: OnceFormat) -> Result<ExitCode> {
         false
     };
     let alert = saturated || triage_alert;
+    // Every string that leaves the monitor is inert, whatever the data held (`jq -r` would
+    // print a raw ESC as a live escape sequence).
+    sanitize_json(&mut report);
     match format {
         OnceFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OnceFormat::Table => print!("{}", table(&report)),
@@ -89,16 +92,74 @@ pub async fn add_triage(config: &Config, report: &mut Value, now: f64) -> bool {
         &mut TriageCache::default(),
     )
     .await;
+    let alerts = crate::db::records::AlertsDb::new(config.alerts_db_path(), config.db_options());
+    let records = crate::services::records::triage_records(
+        db.as_ref(),
+        &alerts,
+        now - config.triage_window_s(),
+    )
+    .await;
+    alerts.close().await;
+    report["pipeline_alerts"] = super::once_records::alerts_json(&records);
+    report["candidates"] = super::once_records::candidates_json(&records);
     if let Some(db) = &db {
         db.pool().inner().close().await;
     }
     if let Ok(q) = &queue {
-        q.pool().inner().close().await;
+        add_queue_jobs(report, q, now).await;
     }
     report["queue"] = queue_json;
     report["triage"] = triage_json(&triage, queue_down);
+    if let Ok(q) = &queue {
+        q.pool().inner().close().await;
+    }
     triage.crossed() || queue_down
 }
+
+/// The queue's tasks join `jobs.by_status` and `jobs.failed_recent`, as they join the Jobs
+/// list: a failure in the queue is a failure whichever table holds it.
+async fn add_queue_jobs(report: &mut Value, q: &Queue, now: f64) {
+    let failures = q.failures_since(now - FAILED_RECENT_WINDOW_S).await;
+    let counts = q.status_counts().await;
+    if report["jobs"]["status"] != "ok" {
+        report["jobs"] = json!({
+            "status": "ok", "count": 0, "by_status": {}, "failed_recent": [],
+            "missing_tables": ["jobs", "ms_state", "batch_job_items"],
+        });
+    }
+    let jobs = &mut report["jobs"];
+    match counts {
+        Ok(counts) => {
+            for (status, n) in counts {
+                let slot = &mut jobs["by_status"][status.name()];
+                *slot = json!(slot.as_i64().unwrap_or(0) + n);
+                jobs["count"] = json!(jobs["count"].as_i64().unwrap_or(0) + n);
+            }
+        }
+        Err(e) => jobs["queue_message"] = json!(format!("queue counts: {e}")),
+    }
+    match failures {
+        Ok(failures) => {
+            if let Some(list) = jobs["failed_recent"].as_array_mut() {
+                list.extend(failures.iter().map(|f| {
+                    json!({
+                        "source": "queue", "id": f.key.to_string(), "kind": f.kind,
+                        "target": f.target, "error": f.error, "at": f.at,
+                    })
+                }));
+                // Newest first across every source.
+                list.sort_by(|a, b| {
+                    let at = |v: &Value| v["at"].as_f64().unwrap_or(f64::NEG_INFINITY);
+                    at(b).total_cmp(&at(a))
+                });
+            }
+        }
+        Err(e) => jobs["queue_message"] = json!(format!("queue failures: {e}")),
+    }
+}
+
+/// `jobs.failed_recent` covers this long, for the SQLite summary and the queue alike.
+const FAILED_RECENT_WINDOW_S: f64 = 24.0 * 3600.0;
 
 /// Pure: the triage part of the report.
 pub fn triage_json(report: &TriageReport, queue_down: bool) -> Value {
@@ -142,8 +203,19 @@ pub fn triage_json(report: &TriageReport, queue_down: bool) -> Value {
         "headline": {
             "failures": h.failures, "finished": h.finished, "failure_rate": h.failure_rate,
             "backlog": h.backlog, "oldest_pending_age_s": h.oldest_pending_age_s,
+            "backlog_by_queue": h.backlog_by_queue.iter().map(|q| json!({
+                "queue": sanitize_line(&q.queue), "pending": q.pending, "retrying": q.retrying,
+                "oldest_pending_age_s": q.oldest_pending_age_s, "running": q.running,
+            })).collect::<Vec<_>>(),
+            "no_op": h.no_op, "all_completed_no_op": h.all_completed_no_op,
             "stuck": h.stuck, "longest_stuck_s": h.longest_stuck_s,
         },
+        "queue_by_status": report.queue_counts.as_ref().map(|c| {
+            c.counts
+                .iter()
+                .map(|(s, n)| (s.name().to_string(), json!(n)))
+                .collect::<serde_json::Map<String, Value>>()
+        }),
         "thresholds": {
             "failure_rate": t.failure_rate, "backlog": t.backlog,
             "stuck_after_s": t.stuck_after.as_secs_f64(),
@@ -312,6 +384,15 @@ fn pools_json(pools: &[PoolStats]) -> Value {
     )
 }
 
+/// A number for the table: `-` where the report has none (never the word `null`).
+fn num(v: &Value) -> String {
+    match v {
+        Value::Null => "-".to_string(),
+        Value::String(s) => sanitize_line(s),
+        v => v.to_string(),
+    }
+}
+
 /// Pure: the report as a short human table.
 pub fn table(report: &Value) -> String {
     let mut out = String::new();
@@ -337,10 +418,7 @@ pub fn table(report: &Value) -> String {
     }
     for key in ["images", "sources", "jobs", "ms"] {
         let s = &report[key];
-        let count = match &s["count"] {
-            Value::Null => "-".to_string(),
-            v => v.to_string(),
-        };
+        let count = num(&s["count"]);
         let extra = s["message"].as_str().map(sanitize_line).unwrap_or_default();
         out.push_str(&format!(
             "{key:<9} {:<8} {count:>10}  {extra}\n",
@@ -348,7 +426,7 @@ pub fn table(report: &Value) -> String {
         ));
     }
     if let Some(by) = report["jobs"]["by_status"].as_object() {
-        let parts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let parts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {}", num(v))).collect();
         out.push_str(&format!("  jobs by status: {}\n", parts.join(", ")));
     }
     if let Some(failed) = report["jobs"]["failed_recent"].as_array() {
@@ -379,15 +457,31 @@ pub fn table(report: &Value) -> String {
             .unwrap_or_else(|| "-".into());
         out.push_str(&format!(
             "triage    failure rate {rate} ({}/{}), backlog {}, stuck {}\n",
-            h["failures"], h["finished"], h["backlog"], h["stuck"]
+            num(&h["failures"]),
+            num(&h["finished"]),
+            num(&h["backlog"]),
+            num(&h["stuck"])
         ));
+        let queues: Vec<String> = t["headline"]["backlog_by_queue"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| format!("{} {}", text(&q["queue"]), q["pending"]))
+            .collect();
+        if !queues.is_empty() {
+            out.push_str(&format!("  backlog by queue: {}\n", queues.join(", ")));
+        }
+        if let Some(by) = t["queue_by_status"].as_object() {
+            let parts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            out.push_str(&format!("  queue tasks by status: {}\n", parts.join(", ")));
+        }
         for a in t["alerts"].as_array().into_iter().flatten() {
             out.push_str(&format!("  ALERT {}\n", text(&a["message"])));
         }
         for g in t["groups"].as_array().into_iter().flatten().take(10) {
             out.push_str(&format!(
                 "  {:>5}  {}  (e.g. {})\n",
-                g["count"],
+                num(&g["count"]),
                 text(&g["signature"]),
                 text(&g["example_id"])
             ));
@@ -404,16 +498,17 @@ pub fn table(report: &Value) -> String {
             ));
         }
     }
+    out.push_str(&super::once_records::table_lines(report));
     if let Some(pools) = report["pools"].as_array() {
         for p in pools {
             out.push_str(&format!(
                 "pool {}/{}  in use {}/{}  idle {}  waiting {}{}\n",
                 text(&p["source"]),
                 text(&p["name"]),
-                p["in_use"],
-                p["max"],
-                p["idle"],
-                p["waiting"],
+                num(&p["in_use"]),
+                num(&p["max"]),
+                num(&p["idle"]),
+                num(&p["waiting"]),
                 if p["saturated"] == true {
                     "  SATURATED"
                 } else {

@@ -15,13 +15,14 @@ pub async fn render(
     now: f64,
 ) -> Result<String> {
     let keymap = Keymap::with_overrides(&config.keys)?;
-    let mut harness = Harness::open(
+    let mut harness = Harness::open_showing(
         app_config(config, keymap),
         config.pipeline.db.clone(),
         &config.db_options(),
         Some(config.log_source()),
         now,
         false,
+        Some(tab),
     )
     .await;
     harness.resize(cols, rows).await;

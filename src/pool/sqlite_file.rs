@@ -42,6 +42,7 @@ pub fn sqlite_file_view(
         wal_growth_per_s,
         holders,
         hidden_processes,
+        access: crate::db::access::decide(db).access.short().to_string(),
     }
 }
 

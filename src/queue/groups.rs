@@ -42,6 +42,17 @@ pub struct IngestGroupRow {
     /// Exact creation time in microseconds: the keyset value of the list.
     #[serde(skip)]
     pub created_us: Option<i64>,
+    /// The subband indexes received (`absurd.ingestion_subbands`), when read.
+    pub received: Option<Vec<i64>>,
+}
+
+impl IngestGroupRow {
+    /// The subbands not received yet (`sb11, sb12, …`), when the received ones were read.
+    pub fn missing_subbands(&self) -> Option<Vec<i64>> {
+        let received = self.received.as_ref()?;
+        let expected = self.expected_subbands.unwrap_or(EXPECTED_SUBBANDS);
+        Some((0..expected).filter(|i| !received.contains(i)).collect())
+    }
 }
 
 /// Collecting, short of its expected subbands, and unchanged for longer than `threshold`
@@ -72,6 +83,7 @@ fn group_from_row(row: &PgRow) -> Result<IngestGroupRow, sqlx::Error> {
         ms_path: get(row, "ms_path")?,
         error_message: get(row, "error_message")?,
         created_us: get(row, "created_us")?,
+        received: None,
     })
 }
 
@@ -152,6 +164,38 @@ impl Queue {
             total: None,
             next,
         })
+    }
+}
+
+impl Queue {
+    /// Fill in which subbands each group has received, from `absurd.ingestion_subbands`
+    /// (an older schema without it leaves them unknown).
+    pub async fn read_received_subbands(
+        &self,
+        groups: &mut [IngestGroupRow],
+    ) -> Result<(), QueueError> {
+        if groups.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = groups.iter().map(|g| g.group_id.clone()).collect();
+        let mut conn = self.conn().await?;
+        let rows: Result<Vec<(String, Vec<i64>)>, sqlx::Error> = sqlx::query_as(
+            "SELECT group_id, array_agg(subband_idx::int8 ORDER BY subband_idx) \
+             FROM absurd.ingestion_subbands WHERE group_id = ANY($1) GROUP BY group_id",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await;
+        let rows = match rows.map_err(|e| self.classify(&e)) {
+            Ok(rows) => rows,
+            Err(e) if e.is_missing() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for g in groups.iter_mut() {
+            let got = rows.iter().find(|(id, _)| *id == g.group_id);
+            g.received = Some(got.map(|(_, r)| r.clone()).unwrap_or_default());
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 //!   counted as a failure everywhere.
 //! - `groups`: `absurd.ingestion_groups` and stuck-collecting detection.
 //! - `health`: backlog figures and the failure records the triage view groups.
+//! - `target`: where each task name keeps its target in `params`, and what it links to.
 //! - `seed`: a writable side door for tests, the demo and the benchmark.
 //!
 //! Every query goes through [`Queue::conn`], so the pool's figures and errors are counted.
@@ -17,6 +18,7 @@ pub mod groups;
 pub mod health;
 pub mod seed;
 mod sql;
+pub mod target;
 pub mod tasks;
 
 use std::time::Duration;
@@ -28,7 +30,13 @@ use crate::pool::InstrumentedPool;
 
 pub use error::QueueError;
 pub use groups::{IngestGroupRow, is_stuck_collecting};
-pub use health::{Backlog, FailureRecord};
+pub use health::{Backlog, FailureRecord, QueueBacklog, StaleClaim, StatusCounts};
+
+/// The queue the pipeline's worker units poll (`ABSURD_QUEUE_NAME` in its `contimg.env`).
+pub const PIPELINE_QUEUE: &str = "dsa110-pipeline";
+/// The queue the per-minute ingestion scan and its `ingest-subband` tasks go to; no unit polls
+/// it, so its backlog is counted apart.
+pub const INGESTION_QUEUE: &str = "dsa110-ingestion";
 
 /// How the monitor talks to the queue.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,10 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 use thiserror::Error;
 
+// The pipeline's own shapes (params, results, errors, worker ids), shared with the
+// real-shape fixture and the live demo.
+use crate::demo::upstream::queue as shapes;
+
 /// The `absurd` schema as the pipeline creates it (tables and indexes).
 pub const SCHEMA_SQL: &str = include_str!("../../migrations/postgres/0001_absurd.sql");
 
@@ -67,6 +71,8 @@ pub struct SeedSummary {
     pub pending: u64,
     pub retrying: u64,
     pub claimed: u64,
+    /// `completed` with `result.status = 'no-op'` (the default executor ran).
+    pub no_op: u64,
     /// Claimed longer than 30 minutes before `now`.
     pub claimed_over_30min: u64,
     pub groups: u64,
@@ -164,12 +170,12 @@ pub fn generate(n: usize, now: f64, seed: u64) -> (Vec<SeedTask>, Vec<SeedGroup>
             let fate = if Some(i) == stuck_claim {
                 Fate::Claimed { at: created + 60.0 }
             } else if i >= n - in_flight {
+                // Nothing in the pipeline sets `retrying`: waiting work is `pending`.
                 match (n - 1 - i) % 7 {
-                    0 | 2 | 4 | 6 => Fate::Pending,
                     1 | 5 => Fate::Claimed {
                         at: (now - rng.random_range(5.0..120.0_f64)).max(created),
                     },
-                    _ => Fate::Retrying,
+                    _ => Fate::Pending,
                 }
             } else {
                 let r: f64 = rng.random();
@@ -177,6 +183,8 @@ pub fn generate(n: usize, now: f64, seed: u64) -> (Vec<SeedTask>, Vec<SeedGroup>
                     r if r < 0.0375 => Fate::Crashed,
                     r if r < 0.075 => Fate::ResultError,
                     r if r < 0.08 => Fate::Cancelled,
+                    // A worker started with the no-op default executor now and then.
+                    r if r < 0.095 => Fate::NoOp,
                     _ => Fate::Succeeded,
                 }
             };
@@ -201,8 +209,11 @@ fn group_id(oldest: f64, group: usize) -> String {
 }
 
 fn ms_path(group_id: &str) -> String {
-    format!("/stage/dsa110-contimg/ms/{group_id}.ms")
+    shapes::ms_for_group(group_id)
 }
+
+/// The host the seeded workers run on (worker ids are `{host}-{8 hex}`).
+const WORKER_HOST: &str = "lxd110h17";
 
 #[derive(Debug, Clone, Copy)]
 enum Fate {
@@ -210,8 +221,8 @@ enum Fate {
     Crashed,
     ResultError,
     Cancelled,
+    NoOp,
     Pending,
-    Retrying,
     Claimed { at: f64 },
 }
 
@@ -221,25 +232,14 @@ fn make_task(rng: &mut SmallRng, i: usize, created: f64, group_id: &str, fate: F
     } else {
         STAGES[i % STAGES_PER_GROUP]
     };
-    let ms = ms_path(group_id);
-    let params = match task_name {
-        "ingest-subband" | "convert-group" => {
-            serde_json::json!({ "group_id": group_id, "input_dir": "/data/incoming" })
-        }
-        "imaging" => serde_json::json!({ "ms_path": ms, "imsize": 5040, "cell_arcsec": 2.5 }),
-        _ => serde_json::json!({ "ms_path": ms }),
-    };
-    let queue_name = if task_name.starts_with("ingest") || task_name == "convert-group" {
-        "ingest"
-    } else {
-        "dsa110-pipeline"
-    };
-    let worker = format!("lxd110h17-worker-{}", rng.random_range(1..=4));
+    let subband = (i % 16) as u32;
+    let params = shapes::params(task_name, group_id, subband);
+    let worker = shapes::worker_id(WORKER_HOST, rng.random_range(1..=4));
     let wait = rng.random_range(0.5..90.0_f64);
     let run = rng.random_range(20.0..600.0_f64);
     let mut task = SeedTask {
         task_id: random_uuid(rng),
-        queue_name: queue_name.into(),
+        queue_name: shapes::queue_for(task_name).into(),
         task_name: task_name.into(),
         params: params.to_string(),
         priority: if task_name == "imaging" { 5 } else { 0 },
@@ -257,33 +257,39 @@ fn make_task(rng: &mut SmallRng, i: usize, created: f64, group_id: &str, fate: F
     };
     match fate {
         Fate::Succeeded => {
-            task.result = Some(
-                serde_json::json!({ "status": "success", "message": "ok", "outputs": { "ms_path": ms } })
-                    .to_string(),
-            );
+            task.result = Some(shapes::result_success(task_name, group_id, subband).to_string());
         }
         Fate::Crashed => {
             task.status = "failed";
-            task.attempt = 3;
-            task.error = Some(traceback(rng, task_name, &ms));
+            // The worker stores str(e); a cancelled coroutine now and then.
+            task.error = Some(if rng.random_bool(0.1) {
+                shapes::TASK_CANCELLED.to_string()
+            } else {
+                shapes::crash_error(rng.random_range(0..3), group_id)
+            });
         }
-        Fate::ResultError => task.result = Some(result_error(rng, group_id, &ms)),
+        Fate::ResultError => {
+            task.result = Some(shapes::stage_error(rng.random_range(0..4), group_id).to_string())
+        }
+        Fate::NoOp => {
+            task.worker_id = Some(shapes::worker_id(WORKER_HOST, 9));
+            task.execution_time_sec = Some(0.01);
+            task.completed_at = Some(created + wait + 0.01);
+            task.result = Some(shapes::result_no_op(task_name).to_string());
+        }
         Fate::Cancelled => {
             task.status = "cancelled";
             task.worker_id = None;
             task.attempt = 0;
+            task.error = Some(shapes::CANCELLED_BY_USER.to_string());
             task.claimed_at = None;
             task.wait_time_sec = None;
             task.execution_time_sec = None;
         }
-        Fate::Pending | Fate::Retrying => {
-            let retrying = matches!(fate, Fate::Retrying);
-            task.status = if retrying { "retrying" } else { "pending" };
+        Fate::Pending => {
+            task.status = "pending";
             task.worker_id = None;
-            task.attempt = if retrying { 1 } else { 0 };
-            task.error = retrying.then(|| {
-                format!("ConnectionError: lost connection to casa server while opening {ms}")
-            });
+            task.attempt = 0;
             task.claimed_at = None;
             task.completed_at = None;
             task.wait_time_sec = None;
@@ -298,33 +304,6 @@ fn make_task(rng: &mut SmallRng, i: usize, created: f64, group_id: &str, fate: F
         }
     }
     task
-}
-
-fn traceback(rng: &mut SmallRng, task_name: &str, ms: &str) -> String {
-    let exception = match rng.random_range(0..4) {
-        0 => format!("FileNotFoundError: [Errno 2] No such file or directory: '{ms}'"),
-        1 => format!("RuntimeError: table lock held on {ms}/table.lock by another process"),
-        2 => "MemoryError: Unable to allocate 3.79 GiB for an array with shape (5040, 5040, 16, 1)"
-            .to_string(),
-        _ => "TimeoutError: task exceeded its timeout".to_string(),
-    };
-    let module = task_name.replace('-', "_");
-    format!(
-        "Traceback (most recent call last):\n  File \"/opt/dsa110-contimg/backend/src/dsa110_contimg/absurd/worker.py\", line 188, in execute\n    result = await handler(params)\n  File \"/opt/dsa110-contimg/backend/src/dsa110_contimg/pipeline/{module}.py\", line 212, in run\n    stage.run(ms_path)\n{exception}"
-    )
-}
-
-fn result_error(rng: &mut SmallRng, group_id: &str, ms: &str) -> String {
-    match rng.random_range(0..4) {
-        0 => serde_json::json!({ "status": "error", "message": format!("Calibration solve failed: no valid calibrator in {ms}") }),
-        1 => serde_json::json!({ "status": "error", "message": format!("No valid caltables for {group_id}: bandpass table expired") }),
-        2 => serde_json::json!({ "status": "error", "message": format!("Imaging failed: WSClean exited with code 1 for {ms}") }),
-        _ => serde_json::json!({ "status": "error", "errors": [
-            format!("flagging fraction 0.93 exceeds 0.80 in {ms}"),
-            "too few unflagged baselines to solve",
-        ] }),
-    }
-    .to_string()
 }
 
 fn random_uuid(rng: &mut SmallRng) -> String {
@@ -406,6 +385,11 @@ fn summarise(tasks: &[SeedTask], groups: &[SeedGroup], now: f64) -> SeedSummary 
         }),
         pending: count(&|t| t.status == "pending"),
         retrying: count(&|t| t.status == "retrying"),
+        no_op: count(&|t| {
+            t.result
+                .as_deref()
+                .is_some_and(|r| r.contains("\"status\":\"no-op\""))
+        }),
         claimed: count(&|t| t.status == "claimed"),
         claimed_over_30min: count(&|t| {
             t.status == "claimed" && t.claimed_at.is_some_and(|c| now - c > 1800.0)
@@ -499,7 +483,9 @@ mod tests {
             summary.failed_in_result * 3 >= summary.failed(),
             "{summary:?}"
         );
-        assert!(summary.pending > 0 && summary.retrying > 0 && summary.claimed > 0);
+        assert!(summary.pending > 0 && summary.claimed > 0);
+        assert_eq!(summary.retrying, 0, "nothing in the pipeline sets retrying");
+        assert!(summary.no_op > 0, "{summary:?}");
         assert_eq!(summary.claimed_over_30min, 1, "{summary:?}");
         assert_eq!(summary.stuck_groups, 3, "{summary:?}");
         assert_eq!(summary.groups, 250);
@@ -509,15 +495,22 @@ mod tests {
     fn failures_name_the_measurement_set() {
         let (tasks, _) = generate(500, NOW, 3);
         let crashed = tasks.iter().find(|t| t.status == "failed").unwrap();
+        // The worker stores str(e): one line, no traceback, no exception class.
         let error = crashed.error.as_deref().unwrap();
-        assert!(error.starts_with("Traceback (most recent call last):"));
-        assert!(error.contains('\n'));
+        assert!(
+            !error.contains('\n') && !error.starts_with("Traceback"),
+            "{error}"
+        );
         let in_result = tasks
             .iter()
             .filter_map(|t| t.result.as_deref())
-            .find(|r| r.contains("\"error\""))
+            .find(|r| r.contains("\"status\":\"error\""))
             .unwrap();
-        assert!(in_result.contains("/stage/dsa110-contimg/ms/") || in_result.contains("caltables"));
+        let result: serde_json::Value = serde_json::from_str(in_result).unwrap();
+        assert!(
+            result["message"].is_string() && result["errors"].is_array(),
+            "{result}"
+        );
     }
 
     #[test]

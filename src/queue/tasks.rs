@@ -4,13 +4,16 @@
 //! `result->>'status' = 'error'`; only crashes reach `status = 'failed'`. Both are failures
 //! here — in the row's status, in `status:` filters and in every count.
 
+use std::sync::LazyLock;
+
 use sqlx::postgres::PgRow;
 
 use super::sql::{Bind, Sql, and_all, canonical_uuid, contains_pattern, filter_clauses, get};
+use super::target::{RESULT_MS_SQL, target_sql};
 use super::{Queue, QueueError};
 use crate::query::{Cursor, ListQuery, SqlValue, Term};
 use crate::snapshot::jobs::error_one_liner;
-use crate::snapshot::{JobDetail, JobKey, JobRow, JobSource, JobStatus, Page};
+use crate::snapshot::{GroupLink, JobDetail, JobKey, JobRow, JobSource, JobStatus, Page};
 use crate::text::fmt_duration;
 
 /// The status the queue stores, as the pipeline spells it.
@@ -30,17 +33,38 @@ pub const COMPLETED_WITH_ERROR: &str = "completed (result: error)";
 pub const FAILED_SQL: &str =
     "(status = 'failed' OR (status = 'completed' AND result->>'status' = 'error'))";
 
+/// What `raw_status` says for a completed task whose result reports a no-op.
+pub const COMPLETED_AS_NO_OP: &str = "completed (result: no-op)";
+
+/// The SQL condition of a task that "completed" having done nothing: what the queue workers'
+/// default executor returns (`{"status": "no-op"}`).
+pub const NO_OP_SQL: &str = "(status = 'completed' AND result->>'status' = 'no-op')";
+
+/// What a no-op completion means, for the detail and the triage note.
+pub const NO_OP_EXPLAINED: &str = "nothing: the worker ran the no-op executor (result.status \
+     \"no-op\"), as `python -m dsa110_contimg.absurd.worker` does; the real executor is \
+     `python -m dsa110_contimg.absurd`";
+
 /// The columns every task query reads. Times come back as Unix seconds; `created_us` is the
-/// exact keyset value (microseconds, as PostgreSQL stores them).
-pub(crate) const TASK_COLUMNS: &str = "task_id::text AS task_id, task_name, status, queue_name, \
-     worker_id, attempt::int8 AS attempt, max_retries::int8 AS max_retries, \
-     EXTRACT(EPOCH FROM created_at)::float8 AS created_s, \
-     (EXTRACT(EPOCH FROM created_at) * 1000000)::int8 AS created_us, \
-     EXTRACT(EPOCH FROM claimed_at)::float8 AS claimed_s, \
-     EXTRACT(EPOCH FROM completed_at)::float8 AS completed_s, \
-     COALESCE(params->>'ms_path', params->>'group_id') AS target, \
-     result->>'status' AS result_status, error, result->>'message' AS result_message, \
-     (result->'errors')::text AS result_errors";
+/// exact keyset value (microseconds, as PostgreSQL stores them). The target is read where
+/// each task name keeps it ([`super::target`]).
+pub(crate) fn task_columns() -> &'static str {
+    static COLUMNS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "task_id::text AS task_id, task_name, status, queue_name, \
+             worker_id, attempt::int8 AS attempt, max_retries::int8 AS max_retries, \
+             EXTRACT(EPOCH FROM created_at)::float8 AS created_s, \
+             (EXTRACT(EPOCH FROM created_at) * 1000000)::int8 AS created_us, \
+             EXTRACT(EPOCH FROM claimed_at)::float8 AS claimed_s, \
+             EXTRACT(EPOCH FROM completed_at)::float8 AS completed_s, \
+             {} AS target, \
+             result->>'status' AS result_status, error, result->>'message' AS result_message, \
+             (result->'errors')::text AS result_errors",
+            target_sql()
+        )
+    });
+    COLUMNS.as_str()
+}
 
 /// `created_at` of a keyset cursor, rebuilt exactly from its microseconds.
 const CURSOR_TIME_SQL: &str = "(TIMESTAMPTZ 'epoch' + {} * INTERVAL '1 microsecond')";
@@ -128,12 +152,16 @@ impl TaskRecord {
     }
 }
 
-/// Normalise a task's status: `completed` whose result says `error` is a failure.
+/// Normalise a task's status: `completed` whose result says `error` is a failure, and one
+/// whose result says `no-op` did nothing.
 pub fn task_status(raw: Option<&str>, result_status: Option<&str>) -> (JobStatus, String) {
     let raw = raw.unwrap_or("").trim();
-    let result_error = result_status.is_some_and(|s| s.trim().eq_ignore_ascii_case("error"));
-    if raw.eq_ignore_ascii_case("completed") && result_error {
+    let result_is = |what: &str| result_status.is_some_and(|s| s.trim().eq_ignore_ascii_case(what));
+    let completed = raw.eq_ignore_ascii_case("completed");
+    if completed && result_is("error") {
         (JobStatus::Failed, COMPLETED_WITH_ERROR.to_string())
+    } else if completed && result_is("no-op") {
+        (JobStatus::NoOp, COMPLETED_AS_NO_OP.to_string())
     } else {
         (JobSource::AbsurdTask.normalise(raw), raw.to_string())
     }
@@ -177,8 +205,10 @@ pub fn status_sql(status: JobStatus) -> &'static str {
     match status {
         JobStatus::Failed => FAILED_SQL,
         JobStatus::Succeeded => {
-            "(status = 'completed' AND (result->>'status') IS DISTINCT FROM 'error')"
+            "(status = 'completed' AND (result->>'status') IS DISTINCT FROM 'error' \
+             AND (result->>'status') IS DISTINCT FROM 'no-op')"
         }
+        JobStatus::NoOp => NO_OP_SQL,
         JobStatus::Queued => "status IN ('pending', 'retrying')",
         JobStatus::Running => "status = 'claimed'",
         JobStatus::Cancelled => "status = 'cancelled'",
@@ -204,6 +234,9 @@ fn term_sql(term: &Term, sql: &mut Sql) -> String {
         if COMPLETED_WITH_ERROR.contains(&needle) && !"completed".contains(&needle) {
             alternatives.push(FAILED_SQL.replace("status = 'failed' OR ", ""));
         }
+        if COMPLETED_AS_NO_OP.contains(&needle) && !"completed".contains(&needle) {
+            alternatives.push(NO_OP_SQL.to_string());
+        }
         return alternatives.join(" OR ");
     }
     if field == Some("source") {
@@ -220,8 +253,9 @@ fn term_sql(term: &Term, sql: &mut Sql) -> String {
              OR error ILIKE {p} OR result->>'message' ILIKE {p} OR task_id::text ILIKE {p}"
         ),
         Some("kind" | "task" | "stage" | "type" | "name") => format!("task_name ILIKE {p}"),
+        // The target wherever the task keeps it, and the MS its result names.
         Some("ms" | "target" | "group") => {
-            format!("params->>'ms_path' ILIKE {p} OR params->>'group_id' ILIKE {p}")
+            format!("{} ILIKE {p} OR {RESULT_MS_SQL} ILIKE {p}", target_sql())
         }
         Some("worker") => format!("worker_id ILIKE {p}"),
         Some("queue") => format!("queue_name ILIKE {p}"),
@@ -279,8 +313,9 @@ pub(crate) fn tasks_sql(query: &ListQuery) -> Result<Sql, QueueError> {
     sql.push(&format!(
         // Qualified: the output column `task_id` is text, and the order must be the uuid's,
         // as in the keyset condition above.
-        "SELECT {TASK_COLUMNS} FROM absurd.tasks t WHERE {} \
+        "SELECT {} FROM absurd.tasks t WHERE {} \
          ORDER BY t.created_at {dir}, t.task_id {dir} LIMIT {limit}",
+        task_columns(),
         and_all(&clauses)
     ));
     Ok(sql)
@@ -327,11 +362,13 @@ impl Queue {
         let mut sql = Sql::default();
         let p = sql.bind(Bind::Text(id));
         sql.push(&format!(
-            "SELECT {TASK_COLUMNS}, jsonb_pretty(params) AS params_pretty, \
-             jsonb_pretty(result) AS result_pretty, priority::int8 AS priority, \
+            "SELECT {}, jsonb_pretty(params) AS params_pretty, \
+             jsonb_pretty(result) AS result_pretty, params::text AS params_json, \
+             result::text AS result_json, priority::int8 AS priority, \
              timeout_sec::int8 AS timeout_sec, wait_time_sec::float8 AS wait_time_sec, \
              execution_time_sec::float8 AS execution_time_sec \
-             FROM absurd.tasks WHERE task_id = {p}::uuid"
+             FROM absurd.tasks WHERE task_id = {p}::uuid",
+            task_columns()
         ));
         let mut conn = self.conn().await?;
         let row = sql
@@ -342,8 +379,41 @@ impl Queue {
         let Some(row) = row else {
             return Ok(None);
         };
-        let detail = detail_from_row(&row).map_err(|e| self.classify(&e))?;
+        let mut detail = detail_from_row(&row).map_err(|e| self.classify(&e))?;
+        if let Some(group) = detail.links.group.as_mut() {
+            self.fill_group(group).await?;
+        }
         Ok(Some(detail))
+    }
+
+    /// The group's row, when the queue has one (a queue without the ingestion tables has
+    /// none, and that is no error).
+    async fn fill_group(&self, group: &mut GroupLink) -> Result<(), QueueError> {
+        let mut sql = Sql::default();
+        let id = sql.bind(Bind::Text(group.id.clone()));
+        sql.push(&format!(
+            "SELECT state, subband_count::int8 AS subband_count, \
+             expected_subbands::int8 AS expected_subbands, ms_path \
+             FROM absurd.ingestion_groups WHERE group_id = {id}"
+        ));
+        let rows = match self.fetch_all(&sql).await {
+            Ok(rows) => rows,
+            Err(e) if e.is_missing() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let Some(row) = rows.first() else {
+            return Ok(());
+        };
+        let mut read = || -> Result<(), sqlx::Error> {
+            group.state = get(row, "state")?;
+            let count: Option<i64> = get(row, "subband_count")?;
+            let expected: Option<i64> = get(row, "expected_subbands")?;
+            group.subbands =
+                count.map(|c| (c, expected.unwrap_or(super::groups::EXPECTED_SUBBANDS)));
+            group.ms_path = get(row, "ms_path")?;
+            Ok(())
+        };
+        read().map_err(|e| self.classify(&e))
     }
 
     /// Run a query through the measured pool.
@@ -387,6 +457,36 @@ fn detail_from_row(row: &PgRow) -> Result<JobDetail, sqlx::Error> {
     if let Some(result_status) = &record.result_status {
         extra.push(("result status".to_string(), result_status.clone()));
     }
+    if let Some(worker) = &record.worker_id
+        && record.status.as_deref() == Some("claimed")
+    {
+        // No heartbeat is stored and timeout_sec is not enforced: a dead worker's claim
+        // stays `claimed` for ever.
+        let held = record
+            .claimed_s
+            .map(|c| format!(" since {}", crate::text::fmt_utc(c)));
+        extra.push((
+            "claim".to_string(),
+            format!(
+                "held by {worker}{} (no heartbeat is recorded)",
+                held.unwrap_or_default()
+            ),
+        ));
+    }
+    if record.status().0 == JobStatus::NoOp {
+        extra.push(("did".to_string(), NO_OP_EXPLAINED.to_string()));
+    }
+    let json = |column: &str| -> Result<serde_json::Value, sqlx::Error> {
+        let text: Option<String> = get(row, column)?;
+        Ok(text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(serde_json::Value::Null))
+    };
+    let links = super::target::links(
+        record.task_name.as_deref().unwrap_or(""),
+        &json("params_json")?,
+        &json("result_json")?,
+    );
     Ok(JobDetail {
         error_full: full_error(&record),
         row: record.to_job_row(),
@@ -395,12 +495,17 @@ fn detail_from_row(row: &PgRow) -> Result<JobDetail, sqlx::Error> {
         params_pretty: get(row, "params_pretty")?,
         artifacts_pretty: get(row, "result_pretty")?,
         extra,
+        links,
     })
 }
 
 /// Everything the task says about its failure: the exception, then the result's own words
 /// when they add something.
 fn full_error(record: &TaskRecord) -> Option<String> {
+    if record.status().0 != JobStatus::Failed {
+        // A success's or a no-op's message is no error; a cancel keeps its `error` text.
+        return record.error.clone().filter(|e| !e.trim().is_empty());
+    }
     let mut parts: Vec<String> = Vec::new();
     let candidates = [
         record.error.clone(),

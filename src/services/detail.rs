@@ -37,7 +37,9 @@ pub async fn fetch(
         },
         DetailKey::Ms(path) => DetailData::Ms(Box::new(db.ms_detail(path).await?)),
         DetailKey::Source(id) => DetailData::Source(Box::new(db.source_detail(id).await?)),
-        DetailKey::Image { id, .. } => DetailData::Image(Box::new(db.image(*id).await?)),
+        DetailKey::Image { id, path } => DetailData::Image(Box::new(
+            crate::services::records::image_detail(db, *id, path).await?,
+        )),
     })
 }
 

@@ -21,6 +21,7 @@ pub mod lists;
 pub mod pools;
 pub mod queue;
 pub mod quiet;
+pub mod records;
 pub mod shown;
 pub mod triage;
 
@@ -42,6 +43,8 @@ pub use clock::now_unix;
 pub struct ServiceConfig {
     pub db_path: PathBuf,
     pub db_options: DbOptions,
+    /// `alerts.sqlite3`; `None`: beside the pipeline database.
+    pub alerts_db: Option<PathBuf>,
     pub logs: Option<crate::db::logs::LogSource>,
     pub refresh: Duration,
     /// The task queue's URL; `None` runs without the queue, exactly as before.
@@ -110,8 +113,16 @@ impl Services {
             .collect();
         let (fits_tx, fits_rx) = mpsc::unbounded_channel();
         fits::spawn(fits_worker, fits_rx, out.clone());
+        let alerts_path = cfg
+            .alerts_db
+            .clone()
+            .unwrap_or_else(|| crate::db::records::alerts::default_alerts_path(&cfg.db_path));
         let triage = triage::spawn(
             db.clone(),
+            std::sync::Arc::new(crate::db::records::AlertsDb::new(
+                alerts_path,
+                cfg.db_options.clone(),
+            )),
             queue.clone(),
             queue_configured,
             cfg.thresholds,

@@ -267,20 +267,10 @@ pub async fn tasks_page(queue: &Queue, query: &ListQuery) -> Result<Page<JobRow>
     }
 }
 
-/// Tasks that finished (completed or failed) created at or after `since`, the queue's part
-/// of the failure rate's denominator: one count over the creation-time index.
+/// Tasks that ran to an end (succeeded or failed; no-op completions are not counted) created
+/// at or after `since`, the queue's part of the failure rate's denominator.
 pub async fn finished_since(queue: &Queue, since: f64) -> Result<u64, QueueError> {
-    let mut conn = queue.conn().await?;
-    let n: Option<i64> = sqlx::query_scalar(
-        "SELECT count(*)::int8 FROM absurd.tasks \
-         WHERE created_at >= TIMESTAMPTZ 'epoch' + $1 * INTERVAL '1 second' \
-           AND status IN ('completed', 'failed')",
-    )
-    .bind(since)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| queue.classify(&e))?;
-    Ok(n.unwrap_or(0).max(0) as u64)
+    Ok(queue.status_counts_since(since).await?.finished())
 }
 
 #[cfg(test)]

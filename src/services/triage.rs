@@ -10,10 +10,10 @@ use tokio::sync::{mpsc, watch};
 use crate::app::Msg;
 use crate::db::Db;
 use crate::query::{Filter, ListQuery};
-use crate::queue::{Backlog, FailureRecord, IngestGroupRow, Queue, QueueError};
+use crate::queue::{Backlog, FailureRecord, IngestGroupRow, Queue, QueueError, StatusCounts};
 use crate::services::clock::now_unix;
 use crate::services::connection::DbSlot;
-use crate::services::queue::{QueueSlot, finished_since};
+use crate::services::queue::QueueSlot;
 use crate::snapshot::JobRow;
 use crate::triage::{SourceState, SourceStatus, Thresholds, TriageInput, TriageReport, build};
 
@@ -27,6 +27,7 @@ const RECENT_GROUPS: usize = 50;
 pub struct QueuePart {
     pub failures: Vec<FailureRecord>,
     pub finished: u64,
+    pub counts: StatusCounts,
     pub backlog: Backlog,
     pub collecting: Vec<IngestGroupRow>,
     pub recent_groups: Vec<IngestGroupRow>,
@@ -58,9 +59,11 @@ async fn sqlite_part(
 
 async fn queue_part(queue: &Queue, now: f64, since: f64) -> Result<QueuePart, QueueError> {
     let failures = queue.failures_since(since).await?;
-    let finished = finished_since(queue, since).await?;
+    // Succeeded or failed; a no-op completion did not run and is counted apart.
+    let counts = queue.status_counts_since(since).await?;
+    let finished = counts.finished();
     let backlog = queue.backlog(now).await?;
-    let collecting = queue
+    let mut collecting = queue
         .ingestion_groups(&ListQuery {
             filter: Filter::parse("state:collecting"),
             limit: COLLECTING_MAX,
@@ -68,6 +71,8 @@ async fn queue_part(queue: &Queue, now: f64, since: f64) -> Result<QueuePart, Qu
         })
         .await?
         .rows;
+    // Which subbands a collecting group lacks (the stuck ones name them).
+    queue.read_received_subbands(&mut collecting).await?;
     let recent_groups = queue
         .ingestion_groups(&ListQuery {
             limit: RECENT_GROUPS,
@@ -78,6 +83,7 @@ async fn queue_part(queue: &Queue, now: f64, since: f64) -> Result<QueuePart, Qu
     Ok(QueuePart {
         failures,
         finished,
+        counts,
         backlog,
         collecting,
         recent_groups,
@@ -142,6 +148,7 @@ pub async fn gather(
     if let Some(part) = part {
         input.failures.extend(part.failures);
         input.finished += part.finished;
+        input.queue_counts = Some(part.counts);
         input.backlog = Some(part.backlog);
         input.collecting = part.collecting;
         input.recent_groups = part.recent_groups;
@@ -166,8 +173,10 @@ fn cached(cache: &TriageCache, window_s: f64) -> Option<QueuePart> {
 /// The app's handle: which window to keep fresh, or none.
 pub type TriageHandle = watch::Sender<Option<f64>>;
 
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     mut db: DbSlot,
+    alerts: std::sync::Arc<crate::db::records::AlertsDb>,
     mut queue: QueueSlot,
     queue_configured: bool,
     thresholds: Thresholds,
@@ -187,13 +196,20 @@ pub fn spawn(
                     (None, true) => QueueSource::Down,
                     (Some(q), true) => QueueSource::Up(q),
                 };
-                let report = gather(
+                let now = now_unix();
+                let mut report = gather(
                     conn.as_deref(),
                     source,
-                    now_unix(),
+                    now,
                     window_s,
                     thresholds,
                     &mut cache,
+                )
+                .await;
+                report.records = crate::services::records::triage_records(
+                    conn.as_deref(),
+                    &alerts,
+                    now - window_s,
                 )
                 .await;
                 if out

@@ -58,7 +58,7 @@ impl fmt::Display for JobKey {
     }
 }
 
-/// The five states every source maps onto.
+/// The states every source maps onto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
@@ -67,17 +67,22 @@ pub enum JobStatus {
     Succeeded,
     Failed,
     Cancelled,
+    /// Finished having done nothing: a queue task "completed" with `result.status = "no-op"`,
+    /// what the queue workers' default executor returns. Never a success.
+    #[serde(rename = "no-op")]
+    NoOp,
     /// A value no source documents; shown raw.
     Unknown,
 }
 
 impl JobStatus {
-    pub const ALL: [JobStatus; 6] = [
+    pub const ALL: [JobStatus; 7] = [
         JobStatus::Queued,
         JobStatus::Running,
         JobStatus::Succeeded,
         JobStatus::Failed,
         JobStatus::Cancelled,
+        JobStatus::NoOp,
         JobStatus::Unknown,
     ];
 
@@ -88,6 +93,7 @@ impl JobStatus {
             JobStatus::Succeeded => "succeeded",
             JobStatus::Failed => "failed",
             JobStatus::Cancelled => "cancelled",
+            JobStatus::NoOp => "no-op",
             JobStatus::Unknown => "unknown",
         }
     }

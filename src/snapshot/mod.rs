@@ -5,6 +5,7 @@
 //! or missing from an older schema.
 
 pub mod jobs;
+pub mod records;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,6 +192,8 @@ pub struct MsDetail {
     pub images: Vec<ImageRow>,
     pub jobs: Vec<JobRow>,
     pub calibration: Vec<CalibrationApplied>,
+    /// The calibration tables that apply to it and its calibration QA (`db::records`).
+    pub cal: records::MsCalibration,
 }
 
 /// The severity of a log record, from Python's `levelname` or CASA's priority.
@@ -359,6 +362,61 @@ pub struct JobDetail {
     pub artifacts_pretty: Option<String>,
     /// Free-form facts specific to the source (retry count, batch id, worker...).
     pub extra: Vec<(String, String)>,
+    /// What the job's target leads to (its MS, its ingestion group), where known.
+    pub links: JobLinks,
+}
+
+/// How a link was known: read from the job's own record, or derived by a rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "from", content = "detail")]
+pub enum LinkSource {
+    /// The job's params, at this key (`inputs.ms_path`).
+    Params(String),
+    /// The job's result, at this key (`outputs.ms_path`).
+    Result(String),
+    /// Not recorded anywhere: derived by this rule.
+    Derived(&'static str),
+}
+
+impl LinkSource {
+    pub fn is_derived(&self) -> bool {
+        matches!(self, LinkSource::Derived(_))
+    }
+
+    /// `params inputs.ms_path`, `result outputs.ms_path`, `derived: <rule>`.
+    pub fn describe(&self) -> String {
+        match self {
+            LinkSource::Params(key) => format!("params {key}"),
+            LinkSource::Result(key) => format!("result {key}"),
+            LinkSource::Derived(rule) => format!("derived: {rule}"),
+        }
+    }
+}
+
+/// The Measurement Set a job works on or produced.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MsLink {
+    pub path: String,
+    pub source: LinkSource,
+}
+
+/// The ingestion group (one observation's 16 subbands) a job belongs to, with the group's
+/// row when the queue has one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GroupLink {
+    pub id: String,
+    pub source: LinkSource,
+    pub state: Option<String>,
+    /// `(received, expected)` subbands.
+    pub subbands: Option<(i64, i64)>,
+    pub ms_path: Option<String>,
+}
+
+/// What a job's target leads to.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct JobLinks {
+    pub ms: Option<MsLink>,
+    pub group: Option<GroupLink>,
 }
 
 /// One photometry measurement of a source.
@@ -479,6 +537,9 @@ pub struct SqliteFileView {
     pub holders: Vec<FileHolder>,
     /// Processes whose open files we were not allowed to read.
     pub hidden_processes: usize,
+    /// How the monitor reads the file without touching its side files (`db::access`):
+    /// `shared`, `idle snapshot`, `last checkpoint` or `REFUSED`.
+    pub access: String,
 }
 
 /// The Pool tab's snapshot: every pool source plus the SQLite file view.

@@ -5,4 +5,4 @@ pub mod format;
 pub mod sanitize;
 
 pub use format::*;
-pub use sanitize::{sanitize_block, sanitize_line};
+pub use sanitize::{sanitize_block, sanitize_json, sanitize_line};

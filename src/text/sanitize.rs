@@ -20,6 +20,27 @@ pub fn sanitize_line(s: &str) -> String {
     out
 }
 
+/// Every string of a JSON document (keys too) made inert in place, whole: line breaks stay
+/// (JSON escapes them), every other control character, escape sequence and bidi override
+/// becomes its visible mark, as on screen.
+pub fn sanitize_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if !is_plain(s) => *s = sanitize_block(s).join("\n"),
+        Value::Array(items) => items.iter_mut().for_each(sanitize_json),
+        Value::Object(map) => {
+            let dirty: Vec<String> = map.keys().filter(|k| !is_plain(k)).cloned().collect();
+            for key in dirty {
+                if let Some(v) = map.remove(&key) {
+                    map.insert(sanitize_line(&key), v);
+                }
+            }
+            map.values_mut().for_each(sanitize_json);
+        }
+        _ => {}
+    }
+}
+
 /// A block of text for a detail pane: split into lines, each line made inert.
 /// `\r\n` and lone `\r` end lines too, so a CR cannot overwrite what came before.
 pub fn sanitize_block(s: &str) -> Vec<String> {
@@ -105,5 +126,36 @@ mod tests {
     fn plain_text_and_unicode_pass_unchanged() {
         let s = "NVSS J123456.7+420312 — 1.2″ µJy";
         assert_eq!(sanitize_line(s), s);
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::sanitize_json;
+
+    #[test]
+    fn every_json_string_and_key_is_inert_and_whole() {
+        let mut v = serde_json::json!({
+            "error": "\u{1b}[31mTraceback\u{1b}[0m\nline two \u{202e}evil",
+            "list": ["ok", "bell\u{7}"],
+            "k\u{1b}ey": 1,
+        });
+        sanitize_json(&mut v);
+        let text = v.to_string();
+        assert!(
+            !text.contains("\\u001b") && !text.contains("\\u0007"),
+            "{text}"
+        );
+        assert!(
+            !text.contains('\u{202e}'),
+            "bidi override neutralised: {text}"
+        );
+        let error = v["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("␛[31mTraceback␛[0m\nline two "),
+            "{error}"
+        );
+        assert!(error.ends_with("evil"), "the string is whole: {error}");
+        assert!(v.get("k␛ey").is_some(), "{text}");
     }
 }

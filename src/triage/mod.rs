@@ -18,7 +18,7 @@ pub use report::{
     Alert, Headline, SourceState, SourceStatus, Thresholds, TriageInput, TriageReport, build,
 };
 pub use signature::{narrowing_text, signature};
-pub use stuck::{StuckItem, StuckKind, stuck_groups, stuck_running};
+pub use stuck::{StuckItem, StuckKind, stuck_claims, stuck_groups, stuck_running};
 
 /// Windows the triage view cycles through, in seconds (1 h, 6 h, 24 h, 7 d).
 pub const WINDOWS_S: [f64; 4] = [3600.0, 6.0 * 3600.0, 24.0 * 3600.0, 7.0 * 86_400.0];

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use crate::queue::groups::EXPECTED_SUBBANDS;
-use crate::queue::{IngestGroupRow, is_stuck_collecting};
+use crate::queue::{IngestGroupRow, StaleClaim, is_stuck_collecting};
 use crate::snapshot::{JobKey, JobRow, JobStatus};
+use crate::text::fmt_duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +64,36 @@ pub fn stuck_running(rows: &[JobRow], now: f64, threshold: Duration) -> Vec<Stuc
     items
 }
 
+/// Queue tasks claimed longer than `threshold`, longest first, each with the worker holding
+/// the claim and whether that worker has done anything since (the queue keeps no heartbeat
+/// and never takes a claim back, so a dead worker's task stays claimed).
+pub fn stuck_claims(claims: &[StaleClaim], now: f64, threshold: Duration) -> Vec<StuckItem> {
+    let mut items: Vec<StuckItem> = claims
+        .iter()
+        .filter_map(|c| {
+            let mut item = stuck_running(std::slice::from_ref(&c.row), now, threshold)
+                .into_iter()
+                .next()?;
+            let worker = c.worker_id.as_deref().unwrap_or("(no worker id)");
+            let heard = match (c.worker_last_seen, c.row.started_at) {
+                (Some(seen), Some(claimed)) if seen <= claimed + 1.0 => {
+                    "silent since the claim".to_string()
+                }
+                (Some(seen), _) => format!("last active {} ago", fmt_duration(now - seen)),
+                (None, _) => "never seen".to_string(),
+            };
+            let attempt = item.note.take();
+            item.note = Some(match attempt {
+                Some(a) => format!("worker {worker} ({heard}), {a}, no heartbeat"),
+                None => format!("worker {worker} ({heard}), no heartbeat"),
+            });
+            Some(item)
+        })
+        .collect();
+    sort_longest_first(&mut items);
+    items
+}
+
 /// Groups collecting short of their subbands and quiet for longer than `threshold`.
 pub fn stuck_groups(groups: &[IngestGroupRow], now: f64, threshold: Duration) -> Vec<StuckItem> {
     let mut items: Vec<StuckItem> = groups
@@ -79,15 +110,40 @@ pub fn stuck_groups(groups: &[IngestGroupRow], now: f64, threshold: Duration) ->
                 since,
                 age_s: now - since,
                 note: Some(format!(
-                    "{}/{} subbands",
+                    "{}/{} subbands{}",
                     g.subband_count.unwrap_or(0),
-                    g.expected_subbands.unwrap_or(EXPECTED_SUBBANDS)
+                    g.expected_subbands.unwrap_or(EXPECTED_SUBBANDS),
+                    g.missing_subbands()
+                        .filter(|m| !m.is_empty())
+                        .map(|m| format!(", missing {}", subband_list(&m)))
+                        .unwrap_or_default()
                 )),
             })
         })
         .collect();
     sort_longest_first(&mut items);
     items
+}
+
+/// `sb11-sb15`, `sb03, sb07`: runs of indexes as ranges.
+fn subband_list(indexes: &[i64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < indexes.len() {
+        let start = indexes[i];
+        let mut end = start;
+        while i + 1 < indexes.len() && indexes[i + 1] == end + 1 {
+            i += 1;
+            end = indexes[i];
+        }
+        parts.push(if end > start {
+            format!("sb{start:02}-sb{end:02}")
+        } else {
+            format!("sb{start:02}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
 }
 
 fn sort_longest_first(items: &mut [StuckItem]) {
@@ -159,5 +215,23 @@ mod tests {
         assert_eq!(stuck[0].id, "group:2025-10-21T14:23:19");
         assert_eq!(stuck[0].note.as_deref(), Some("11/16 subbands"));
         assert_eq!(stuck[0].age_s, 3600.0);
+    }
+
+    #[test]
+    fn a_stuck_group_names_the_subbands_it_lacks() {
+        let group = IngestGroupRow {
+            group_id: "2025-10-21T14:23:19".into(),
+            state: Some("collecting".into()),
+            subband_count: Some(12),
+            expected_subbands: Some(16),
+            updated_at: Some(NOW - 3600.0),
+            received: Some((0..11).chain([13]).collect()),
+            ..IngestGroupRow::default()
+        };
+        let stuck = stuck_groups(&[group], NOW, Duration::from_secs(600));
+        assert_eq!(
+            stuck[0].note.as_deref(),
+            Some("12/16 subbands, missing sb11-sb12, sb14-sb15")
+        );
     }
 }

@@ -153,7 +153,13 @@ fn draw_table<R: Keyed + Clone>(
 }
 
 fn align(text: &str, width: u16, right: bool) -> String {
-    let text = clip(text, width);
+    // A value from the header keeps its mark when cut: the cut goes before the mark.
+    let text = match text.strip_suffix(HEADER_MARK) {
+        Some(body) if width > 1 && text.chars().count() > usize::from(width) => {
+            format!("{}{HEADER_MARK}", clip(body, width - 1))
+        }
+        _ => clip(text, width),
+    };
     if right {
         format!("{text:>w$}", w = usize::from(width))
     } else {
@@ -218,7 +224,7 @@ pub fn file_name(path: &str) -> &str {
     path.rsplit('/').find(|p| !p.is_empty()).unwrap_or(path)
 }
 
-/// An image path without its directory and `.fits` (every image is FITS).
+/// An image path without its directory and `.fits` (CASA directories keep their whole name).
 pub fn image_name(path: &str) -> &str {
     let name = file_name(path);
     name.strip_suffix(".fits").unwrap_or(name)
@@ -312,8 +318,8 @@ pub fn image_meta(row: &ImageRow, header: Option<&HeaderSummary>) -> ImageMeta {
             h.and_then(|h| beam(h.bmaj_arcsec, h.bmin_arcsec)),
         ),
         cell: pick(
-            row.cellsize_arcsec.map(|c| format!("{c:.2}")),
-            h.and_then(|h| h.cell_arcsec).map(|c| format!("{c:.2}")),
+            row.cellsize_arcsec.map(fmt_cell),
+            h.and_then(|h| h.cell_arcsec).map(fmt_cell),
         ),
         centre: pick(
             position(row.center_ra_deg, row.center_dec_deg),
@@ -323,6 +329,18 @@ pub fn image_meta(row: &ImageRow, header: Option<&HeaderSummary>) -> ImageMeta {
             row.freq_ghz.map(|f| format!("{f:.3}")),
             h.and_then(|h| h.freq_hz).map(|f| format!("{:.3}", f / 1e9)),
         ),
+    }
+}
+
+/// A cell size in arcsec in at most 4 characters (the pipeline's range is 0.1-60″), so the
+/// `ʰ` mark still fits the Cell column at its narrowest: `2.50`, `12.0`, `120`.
+pub fn fmt_cell(arcsec: f64) -> String {
+    if arcsec < 9.995 {
+        format!("{arcsec:.2}")
+    } else if arcsec < 99.95 {
+        format!("{arcsec:.1}")
+    } else {
+        format!("{arcsec:.0}")
     }
 }
 
@@ -427,6 +445,7 @@ pub fn job_status_text(status: JobStatus, raw: &str) -> String {
         JobStatus::Queued => "… queued".into(),
         JobStatus::Succeeded => "✓ ok".into(),
         JobStatus::Cancelled => "– cancel".into(),
+        JobStatus::NoOp => "∅ no-op".into(),
         JobStatus::Unknown => format!("? {}", sanitize_line(raw)),
     }
 }

@@ -13,6 +13,7 @@ pub mod preview;
 pub mod status;
 pub mod theme;
 pub mod triage;
+pub mod triage_records;
 
 use ratatui::Frame;
 

@@ -46,6 +46,7 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) 
     let title = detail_title(&view.key);
     // An image's pane is its FITS header, which arrives on its own.
     if let (DetailKey::Image { path, .. }, PaneState::Image(st)) = (&view.key, &view.pane) {
+        let area = draw_image_qa(frame, area, view, &pane_theme);
         match app.headers.get(path) {
             Some(result) => {
                 let doc = result.as_ref().map(|d| d.as_ref());
@@ -93,6 +94,31 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, app: &App, view: &DetailView) 
             app,
         ),
     }
+}
+
+/// The image's quality strip below its header pane, once its records are in; returns the
+/// area left for the header.
+fn draw_image_qa(frame: &mut Frame, area: Rect, view: &DetailView, theme: &detail::Theme) -> Rect {
+    let Some(Ok(DetailData::Image(d))) = &view.data else {
+        return area;
+    };
+    let mut lines = detail::image_qa::qa_lines(d, area.width.saturating_sub(2) as usize, theme);
+    // A short screen keeps the header's room: the grade line only.
+    if area.height < 32 {
+        lines.truncate(1);
+    }
+    let rows = lines.len() as u16 + 1;
+    if area.height < rows + 8 {
+        return area;
+    }
+    let [top, strip] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Fill(1),
+        ratatui::layout::Constraint::Length(rows),
+    ])
+    .areas(area);
+    let block = Block::default().borders(Borders::LEFT | Borders::RIGHT | Borders::BOTTOM);
+    frame.render_widget(Paragraph::new(lines).block(block), strip);
+    top
 }
 
 pub fn draw_pool(frame: &mut Frame, area: Rect, app: &App) {

@@ -435,6 +435,11 @@ pub fn sqlite_lines(
             fmt_bytes(g.abs() as u64)
         )));
     }
+    if !v.access.is_empty() {
+        sizes.push(Span::raw("  "));
+        sizes.push(label("read"));
+        sizes.push(Span::raw(sanitize_line(&v.access)));
+    }
     lines.push(Line::from(sizes));
     if wal_big {
         lines.push(Line::styled(

@@ -102,6 +102,8 @@ impl Theme {
             JobStatus::Running => self.fg(Color::Yellow),
             JobStatus::Queued => self.fg(Color::Blue),
             JobStatus::Succeeded => self.ok(),
+            // Did nothing: not green, and told apart from a quiet cancel.
+            JobStatus::NoOp => self.warn(),
             JobStatus::Cancelled | JobStatus::Unknown => self.muted(),
         }
     }

@@ -45,17 +45,20 @@ pub fn draw_triage(frame: &mut Frame, area: Rect, app: &App, view: &TriageView) 
     let headline = headline_lines(report, app.now, width, theme);
     let stuck_rows = (report.stuck.len() as u16).clamp(1, STUCK_LINES_MAX) + 1;
     let head_rows = headline.len() as u16;
+    let records = crate::ui::triage_records::records_lines(&report.records, app.now, width, theme);
+    let records_rows = records.len() as u16;
     // The groups take what they need of the room left; the example and stuck list follow.
     let room = inner
         .height
-        .saturating_sub(head_rows + 2 + stuck_rows)
+        .saturating_sub(head_rows + 2 + stuck_rows + records_rows)
         .max(3);
     let group_rows = (report.groups.len().max(1) as u16 + 1).min(room);
-    let [head, groups, example, stuck, rest] = Layout::vertical([
+    let [head, groups, example, stuck, pipeline, rest] = Layout::vertical([
         Constraint::Length(head_rows),
         Constraint::Length(group_rows),
         Constraint::Length(2),
         Constraint::Length(stuck_rows),
+        Constraint::Length(records_rows),
         Constraint::Fill(1),
     ])
     .areas(inner);
@@ -74,6 +77,7 @@ pub fn draw_triage(frame: &mut Frame, area: Rect, app: &App, view: &TriageView) 
         Paragraph::new(stuck_lines(report, stuck.height, width, theme)),
         stuck,
     );
+    frame.render_widget(Paragraph::new(records), pipeline);
     // A tall screen has room for the ingestion groups below.
     if !view.show_ingest && rest.height >= 4 && !report.ingest.is_empty() {
         let lines = ingest_lines(report, app.now, rest.height, width, theme);
@@ -160,6 +164,19 @@ pub fn headline_lines(
         None => format!("— ({} failed, none finished)", h.failures),
     };
     let backlog = match h.backlog {
+        // Each queue apart: no worker polls the ingestion queue.
+        Some(_) if !h.backlog_by_queue.is_empty() => h
+            .backlog_by_queue
+            .iter()
+            .map(|q| {
+                let oldest = q
+                    .oldest_pending_age_s
+                    .map(|a| format!(", oldest {}", fmt_duration(a)))
+                    .unwrap_or_default();
+                format!("{} {} pending{oldest}", sanitize_line(&q.queue), q.pending)
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         Some(b) => {
             let oldest = h
                 .oldest_pending_age_s
@@ -213,6 +230,31 @@ pub fn headline_lines(
         used += piece_len;
     }
     lines.push(Line::from(spans));
+    if h.no_op > 0 {
+        let text = if h.all_completed_no_op {
+            format!(
+                "no-op: all {} tasks completed in the window did nothing: the workers run the \
+                 no-op executor",
+                h.no_op
+            )
+        } else {
+            format!("no-op: {} tasks completed doing nothing", h.no_op)
+        };
+        let style = if h.all_completed_no_op {
+            theme.error()
+        } else {
+            theme.warn()
+        };
+        lines.push(Line::from(Span::styled(clip(&text, width), style)));
+    }
+    if let Some(q) = report.ingestion_unpolled() {
+        let text = format!(
+            "{}: {} pending and nothing polls it",
+            sanitize_line(&q.queue),
+            q.pending
+        );
+        lines.push(Line::from(Span::styled(clip(&text, width), theme.warn())));
+    }
     let mut sources = vec![Span::styled("sources ", theme.muted())];
     for (i, s) in report.sources.iter().enumerate() {
         if i > 0 {

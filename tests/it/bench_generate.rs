@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::db_support;
 use contimg_monitor::bench::Scale;
 use contimg_monitor::bench::generate::{Built, build, ensure};
 use contimg_monitor::db::{Db, DbOptions, SourceAggregate};
@@ -63,6 +64,8 @@ async fn a_tiny_benchmark_database_tells_the_pipelines_story() {
     indexes.sort();
     wanted.sort();
     assert_eq!(indexes, wanted);
+    // And by columns, each index the pipeline has.
+    db_support::assert_pipeline_indexes(&mut conn, "the tiny benchmark database").await;
     assert_eq!(
         scalar(
             &mut conn,

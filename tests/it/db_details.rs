@@ -218,8 +218,9 @@ async fn a_sources_light_curve_is_oldest_first_with_the_flux_fallback() {
            ('{src}', '/i/1.fits', 188.7, 42.05, 120.0, 60001.0, 0.11, 0.01, 0.2),\
            ('{src}', '/i/2.fits', 188.7, 42.05, 120.0, 60002.0, 0.12, 0.01, 0.2),\
            ('other', '/i/1.fits', 1.0, 2.0, NULL, 60001.0, 5.0, 0.1, 5.0);\
-         INSERT INTO variability_stats (source_id, n_obs, chi2_nu, eta_metric) VALUES ('{src}', 3, 1.7, 0.2);\
-         INSERT INTO sources (id, name) VALUES ('{src}', '3C 999');"
+         INSERT INTO variability_stats (source_id, ra_deg, dec_deg, n_obs, chi2_nu, eta_metric, updated_at) \
+           VALUES ('{src}', 188.7, 42.05, 3, 1.7, 0.2, 1.7e9);\
+         INSERT INTO sources (id, name, ra_deg, dec_deg) VALUES ('{src}', '3C 999', 188.7, 42.05);"
     ))
     .await;
     let db = p.open().await;

@@ -51,7 +51,11 @@ async fn the_pipeline_keeps_writing_while_the_monitor_reads() {
         db.images(&ListQuery::default()).await.unwrap().rows.len(),
         3
     );
-    p.exec("INSERT INTO images (path) VALUES ('/x.fits')").await;
+    p.exec(
+        "INSERT INTO images (path, ms_path, created_at, type) \
+         VALUES ('/x.fits', '/stage/dsa110-contimg/ms/x.ms', 1761000300.0, '5min')",
+    )
+    .await;
     assert_eq!(
         db.images(&ListQuery::default()).await.unwrap().rows.len(),
         4

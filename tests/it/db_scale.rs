@@ -43,8 +43,9 @@ async fn a_year_of_data_pages_quickly() {
          INSERT INTO jobs (type, status, ms_path, logs, created_at) \
          SELECT 'imaging', CASE WHEN i % 100 = 0 THEN 'failed' ELSE 'completed' END, '/stage/ms/' || (i / 4) || '.ms', 'INFO start' || char(10) || 'INFO done', 1.7e9 + i * 75 FROM n;\
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < {phot}) \
-         INSERT INTO photometry (source_id, mjd, flux_jy, ra_deg, dec_deg) \
-         SELECT 'S' || (i % 20000), 60000 + i * 0.0001, 0.01 * (i % 97), 10.0, 42.0 FROM n;"
+         INSERT INTO photometry (source_id, image_path, mjd, flux_jy, ra_deg, dec_deg) \
+         SELECT 'S' || (i % 20000), '/stage/img/' || (i / 200) || '.fits', 60000 + i * 0.0001, \
+             0.01 * (i % 97), 10.0, 42.0 FROM n;"
     ))
     .await;
     println!("built in {:?}", t.elapsed());

@@ -7,6 +7,9 @@ use contimg_monitor::db::SourceAggregate;
 use contimg_monitor::query::{Filter, ListQuery, Sort};
 use db_support::Pipeline;
 
+/// The image every fixture row was measured on (a CASA image directory, as production's are).
+const IMAGE: &str = "/stage/dsa110-contimg/images/2025-10-21T14:23:19.img.image.pbcor";
+
 fn photometry_sql(first: i64, n: i64, sources: i64) -> String {
     (first..first + n)
         .map(|i| {
@@ -16,8 +19,8 @@ fn photometry_sql(first: i64, n: i64, sources: i64) -> String {
                 format!("'S{:03}'", i % sources)
             };
             format!(
-                "INSERT INTO photometry (id, source_id, mjd, flux_jy, ra_deg, dec_deg) \
-                 VALUES ({i}, {src}, {}, {}, 10.0, 42.0);",
+                "INSERT INTO photometry (id, source_id, image_path, mjd, flux_jy, ra_deg, dec_deg) \
+                 VALUES ({i}, {src}, '{IMAGE}', {}, {}, 10.0, 42.0);",
                 60_000.0 + i as f64,
                 i as f64 / 1000.0
             )
@@ -64,7 +67,8 @@ async fn a_big_table_shows_its_newest_sources_at_once_and_every_count_on_the_nex
     let newest: String = (201..=220)
         .map(|i| {
             format!(
-                "INSERT INTO photometry (id, source_id, mjd, flux_jy) VALUES ({i}, 'S009', {}, 1.5);",
+                "INSERT INTO photometry (id, source_id, image_path, mjd, flux_jy, ra_deg, dec_deg) \
+                 VALUES ({i}, 'S009', '{IMAGE}', {}, 1.5, 10.0, 42.0);",
                 60_000.0 + i as f64
             )
         })
@@ -99,8 +103,10 @@ async fn a_big_table_shows_its_newest_sources_at_once_and_every_count_on_the_nex
 async fn without_a_source_index_a_big_first_load_proceeds_over_several_polls() {
     let p = Pipeline::new().await;
     p.exec(&photometry_sql(1, 250, 5)).await;
-    // With the pipeline's index on source_id the first load is one read of the index.
-    p.exec("DROP INDEX idx_photometry_source_id").await;
+    // With either of the pipeline's indexes led by source_id the first load is one read of
+    // the index.
+    p.exec("DROP INDEX idx_photometry_source; DROP INDEX idx_photometry_source_mjd")
+        .await;
     let db = p.open().await;
     let mut agg = SourceAggregate::with_chunk(100);
     let mut polls = 0;
@@ -177,9 +183,10 @@ async fn side_tables_follow_replaces_upserts_and_deletes_without_rereading_every
     let p = Pipeline::new().await;
     p.exec(&photometry_sql(1, 40, 4)).await;
     p.exec(
-        "INSERT INTO variability_stats (source_id, chi2_nu, updated_at) VALUES \
-           ('S001', 1.0, 100.0), ('S002', 2.0, 100.0), ('S003', 3.0, 100.0);\
-         INSERT INTO sources (id, name) VALUES ('S001', 'one');",
+        "INSERT INTO variability_stats (source_id, ra_deg, dec_deg, chi2_nu, updated_at) VALUES \
+           ('S001', 10.0, 42.0, 1.0, 100.0), ('S002', 10.0, 42.0, 2.0, 100.0), \
+           ('S003', 10.0, 42.0, 3.0, 100.0);\
+         INSERT INTO sources (id, name, ra_deg, dec_deg) VALUES ('S001', 'one', 10.0, 42.0);",
     )
     .await;
     let db = p.open().await;
@@ -196,10 +203,10 @@ async fn side_tables_follow_replaces_upserts_and_deletes_without_rereading_every
     // INSERT OR REPLACE moves the row to a new rowid; an upsert keeps the rowid but moves
     // updated_at; a new name comes with a new rowid.
     p.exec(
-        "INSERT OR REPLACE INTO variability_stats (source_id, chi2_nu, updated_at) \
-           VALUES ('S001', 10.0, 90.0);\
+        "INSERT OR REPLACE INTO variability_stats (source_id, ra_deg, dec_deg, chi2_nu, updated_at) \
+           VALUES ('S001', 10.0, 42.0, 10.0, 90.0);\
          UPDATE variability_stats SET chi2_nu = 20.0, updated_at = 200.0 WHERE source_id = 'S002';\
-         INSERT INTO sources (id, name) VALUES ('S002', 'two');",
+         INSERT INTO sources (id, name, ra_deg, dec_deg) VALUES ('S002', 'two', 10.0, 42.0);",
     )
     .await;
     db.refresh_sources(&mut agg).await.unwrap();
@@ -221,7 +228,7 @@ async fn a_change_no_cheap_check_sees_shows_after_a_whole_read() {
     use contimg_monitor::db::side_tables::WHOLE_READ_EVERY;
     let p = Pipeline::new().await;
     p.exec(&photometry_sql(1, 20, 2)).await;
-    p.exec("INSERT INTO sources (id, name) VALUES ('S001', 'old')")
+    p.exec("INSERT INTO sources (id, name, ra_deg, dec_deg) VALUES ('S001', 'old', 10.0, 42.0)")
         .await;
     let db = p.open().await;
     let mut agg = SourceAggregate::new();
@@ -245,8 +252,11 @@ async fn a_change_no_cheap_check_sees_shows_after_a_whole_read() {
 async fn a_quiet_side_table_costs_no_rows_and_a_new_one_costs_one() {
     use contimg_monitor::db::side_tables::{SideRead, SideSync, SideTable};
     let p = Pipeline::new().await;
-    p.exec("INSERT INTO sources (id, name) VALUES ('A', 'a'), ('B', 'b'), ('C', NULL)")
-        .await;
+    p.exec(
+        "INSERT INTO sources (id, name, ra_deg, dec_deg) VALUES \
+             ('A', 'a', 10.0, 42.0), ('B', 'b', 10.0, 42.0), ('C', NULL, 10.0, 42.0)",
+    )
+    .await;
     let db = p.open().await;
     let spec = SideTable {
         table: "sources",
@@ -270,7 +280,7 @@ async fn a_quiet_side_table_costs_no_rows_and_a_new_one_costs_one() {
         .await
         .unwrap();
     assert_eq!(rows(read), ("changed", 0));
-    p.exec("INSERT INTO sources (id, name) VALUES ('D', 'd')")
+    p.exec("INSERT INTO sources (id, name, ra_deg, dec_deg) VALUES ('D', 'd', 10.0, 42.0)")
         .await;
     let read = db
         .read_side_table(&spec, &mut sync, |_| Some(()))

@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use contimg_monitor::demo::schema::PIPELINE_TABLES;
+use crate::db_support;
+use contimg_monitor::demo::schema::{ALERTS_SQL, PIPELINE_TABLES};
 use contimg_monitor::demo::{
     DemoOptions, SimulatorConfig, build_fixture, build_legacy_fixture, create_schema, ensure_demo,
     run_simulator_with,
@@ -75,6 +76,80 @@ async fn a_new_database_has_every_table_the_pipeline_documents() {
         .await
         .unwrap();
     assert_eq!(journal, "wal");
+}
+
+#[tokio::test]
+async fn the_fixture_has_each_of_the_pipelines_indexes_and_the_queue_none_of_its_own() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = build_fixture(dir.path(), NOW).await.unwrap();
+    let mut conn = sqlx::SqliteConnection::connect_with(
+        &SqliteConnectOptions::new()
+            .filename(&paths.db)
+            .read_only(true),
+    )
+    .await
+    .unwrap();
+    db_support::assert_pipeline_indexes(&mut conn, "the demo fixture").await;
+    conn.close().await.unwrap();
+
+    // alerts.sqlite3: alert_history as monitoring/alerting.py creates it, with its two indexes.
+    let mut alerts = sqlx::SqliteConnection::connect_with(
+        &SqliteConnectOptions::new()
+            .filename(dir.path().join("alerts.sqlite3"))
+            .create_if_missing(true),
+    )
+    .await
+    .unwrap();
+    sqlx::raw_sql(ALERTS_SQL)
+        .execute(&mut alerts)
+        .await
+        .unwrap();
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM pragma_table_info('alert_history')")
+            .fetch_all(&mut alerts)
+            .await
+            .unwrap();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "rule_name",
+            "severity",
+            "state",
+            "message",
+            "fired_at",
+            "resolved_at",
+            "labels_json",
+            "created_at"
+        ]
+    );
+    let mut indexes = db_support::index_columns(&mut alerts, "alert_history").await;
+    indexes.sort();
+    assert_eq!(indexes, [vec!["fired_at"], vec!["rule_name"]]);
+    alerts.close().await.unwrap();
+
+    // The queue's DDL: the pipeline's indexes, not the per-stage one the monitor once added.
+    let pg = contimg_monitor::queue::seed::SCHEMA_SQL;
+    assert!(!pg.contains("idx_tasks_task_name_created"), "{pg}");
+    for index in [
+        "idx_tasks_queue_status ON absurd.tasks (queue_name, status)",
+        "idx_tasks_status ON absurd.tasks (status)",
+        "idx_tasks_created_at ON absurd.tasks (created_at DESC)",
+        "idx_tasks_worker_id ON absurd.tasks (worker_id)",
+        "idx_tasks_priority ON absurd.tasks (priority DESC, created_at)",
+        "idx_tasks_depends_on ON absurd.tasks USING GIN (depends_on)",
+        "idx_tasks_workflow_id ON absurd.tasks (workflow_id)",
+        "idx_ingestion_groups_state ON absurd.ingestion_groups (state)",
+        "idx_ingestion_groups_created ON absurd.ingestion_groups (created_at)",
+        "idx_ingestion_subbands_path ON absurd.ingestion_subbands (file_path)",
+        "idx_workflows_status ON absurd.workflows (status)",
+        "idx_scheduled_tasks_state ON absurd.scheduled_tasks (state)",
+        "idx_scheduled_tasks_next_run ON absurd.scheduled_tasks (next_run_at)",
+        "idx_scheduled_tasks_queue ON absurd.scheduled_tasks (queue_name)",
+    ] {
+        assert!(pg.contains(index), "the queue DDL lacks {index}");
+    }
 }
 
 #[tokio::test]

@@ -44,6 +44,7 @@ fn task_detail(run: &fxlogs::TaskRun, status: JobStatus, error: Option<&str>) ->
         params_pretty: None,
         artifacts_pretty: None,
         extra: Vec::new(),
+        links: Default::default(),
     }
 }
 
@@ -168,6 +169,7 @@ async fn an_ms_stem_line_in_local_time_is_matched_inside_the_jobs_window_and_not
         params_pretty: None,
         artifacts_pretty: None,
         extra: Vec::new(),
+        links: Default::default(),
     };
     let pacific = pacific_logs(dir.path());
     let tail = find_job_logs(&pacific, &d, NOW);

@@ -31,14 +31,17 @@ async fn the_backlog_counts_waiting_and_running_work_and_flags_the_long_runner()
     let (queue, summary) = seeded(server, "backlog", 400).await;
     let backlog = queue.backlog(NOW).await.unwrap();
     assert_eq!(backlog.pending, summary.pending + summary.retrying);
-    assert_eq!(backlog.retrying, summary.retrying);
+    assert_eq!(backlog.retrying, 0, "nothing in the pipeline sets retrying");
     assert_eq!(backlog.running, summary.claimed);
     assert!(backlog.pending > 0 && backlog.running > 1, "{backlog:?}");
+    let per_queue: u64 = backlog.by_queue.iter().map(|q| q.pending).sum();
+    assert_eq!(per_queue, backlog.pending, "{backlog:?}");
     assert_eq!(
         backlog.running_over.len() as u64,
         summary.claimed_over_30min
     );
-    let over = &backlog.running_over[0];
+    assert!(backlog.running_over[0].worker_id.is_some());
+    let over = &backlog.running_over[0].row;
     assert_eq!(over.status, JobStatus::Running);
     assert!(NOW - over.started_at.unwrap() > 1800.0);
     let oldest = backlog.oldest_pending_age_s.unwrap();
@@ -62,14 +65,18 @@ async fn failures_of_the_day_include_both_kinds_newest_first() {
         day.iter()
             .all(|f| !f.error.is_empty() && f.error != "(no error text)")
     );
+    // Stage errors in the result's words, crashes as the worker's bare str(e).
+    assert!(day.iter().any(|f| {
+        f.error
+            .starts_with("Stage 'imaging' failed after 3 attempts")
+            || f.error.starts_with("Missing required output")
+            || f.error.starts_with("Validation failed")
+            || f.error.starts_with("Incomplete group")
+    }));
     assert!(
         day.iter()
-            .any(|f| f.error.starts_with("Calibration solve failed")
-                || f.error.starts_with("No valid caltables")
-                || f.error.starts_with("Imaging failed")
-                || f.error.starts_with("flagging fraction"))
+            .any(|f| f.error.starts_with("[Errno 2]") || f.error.starts_with("table "))
     );
-    assert!(day.iter().any(|f| f.error.contains("Error:")));
 
     let last_hour = queue.failures_since(NOW - 3600.0).await.unwrap();
     assert!(last_hour.len() < day.len());

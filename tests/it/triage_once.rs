@@ -149,3 +149,51 @@ async fn under_the_thresholds_once_exits_0_and_a_dead_queue_exits_2() {
             .any(|a| a["what"] == "queue")
     );
 }
+
+/// A job's error holds `ESC[31m…` (the fixture's coloured traceback): `once` writes it as
+/// the visible `␛`, in JSON and in the table, so `jq -r` cannot print a live escape.
+#[tokio::test]
+async fn once_output_is_inert_whatever_the_data_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_today(&dir).await;
+    // A failure of today whose exception line is coloured, with a bell and a bidi override.
+    let writer =
+        contimg_monitor::demo::schema::open_writer(&db, 1, std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
+    sqlx::query(
+        "UPDATE jobs SET logs = ? WHERE id = (SELECT max(id) FROM jobs WHERE status = 'failed')",
+    )
+    .bind("Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: \u{1b}[31mred\u{1b}[0m \u{7} \u{202e}gnp.exe")
+    .execute(&writer)
+    .await
+    .unwrap();
+    writer.close().await;
+    for format in ["json", "table"] {
+        let out = monitor()
+            .args(["--config", "/dev/null", "--db"])
+            .arg(&db)
+            .args(["once", "--format", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let controls: Vec<char> = stdout
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(controls.is_empty(), "{format}: {controls:?} in\n{stdout}");
+        if format == "table" {
+            assert!(!stdout.contains("null"), "no `null` words:\n{stdout}");
+        } else {
+            // Decoded, the JSON strings hold no escape either (the raw text could hide one
+            // as \u001b).
+            let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let decoded = json.to_string();
+            assert!(!decoded.contains("\\u001b"), "{decoded}");
+            assert!(
+                decoded.contains('␛'),
+                "the fixture's escape is shown as ␛: {decoded}"
+            );
+        }
+    }
+}

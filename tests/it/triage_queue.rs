@@ -239,6 +239,7 @@ async fn start_services(
         ServiceConfig {
             db_path: db,
             db_options: DbOptions::default(),
+            alerts_db: None,
             logs: None,
             refresh: Duration::from_millis(500),
             queue_url: Some(url),
@@ -501,4 +502,49 @@ async fn ingestion_groups_show_their_subbands_and_the_stuck_ones_are_flagged() {
     let small = h.render(80, 24);
     assert!(small.contains("ingestion groups"), "{small}");
     assert!(small.contains("/16"), "{small}");
+}
+
+/// Cron's `once --format json` counts the queue's tasks in `jobs.by_status` and lists its
+/// failures in `jobs.failed_recent`, as the Jobs list and triage do (it used to see only the
+/// SQLite tables).
+#[tokio::test]
+async fn once_counts_the_queues_failures_with_the_databases() {
+    let Some(server) = PgServer::shared() else {
+        return;
+    };
+    let url = server.create_database("once_queue_jobs");
+    let now = contimg_monitor::services::now_unix();
+    let seeded = seed_tasks(&url, 300, now, 11).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = contimg_monitor::demo::build_fixture(dir.path(), now)
+        .await
+        .unwrap()
+        .db;
+    let once = |queue: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_contimg-monitor"));
+        c.env_remove("PIPELINE_DB")
+            .env_remove("PIPELINE_LOG_DIR")
+            .env_remove("ABSURD_DATABASE_URL")
+            .args(["--config", "/dev/null", "--db"])
+            .arg(&db);
+        if let Some(url) = queue {
+            c.args(["--postgres-url", url]);
+        }
+        let out = c.args(["once", "--format", "json"]).output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let alone = once(None);
+    let with_queue = once(Some(&url));
+    let failed = |v: &serde_json::Value| v["jobs"]["by_status"]["failed"].as_i64().unwrap();
+    assert_eq!(
+        failed(&with_queue),
+        failed(&alone) + (seeded.failed_crashed + seeded.failed_in_result) as i64,
+        "every failed task, crashes and result errors alike, is counted once"
+    );
+    let recent = with_queue["jobs"]["failed_recent"].as_array().unwrap();
+    let from_queue = recent.iter().filter(|f| f["source"] == "queue").count();
+    assert!(from_queue > 0, "{recent:?}");
+    let at: Vec<f64> = recent.iter().map(|f| f["at"].as_f64().unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] >= w[1]), "newest first: {at:?}");
 }

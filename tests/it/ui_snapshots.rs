@@ -469,6 +469,7 @@ fn a_failed_job_opened_with_enter_shows_its_pane_at_80x24() {
             params_pretty: None,
             artifacts_pretty: None,
             extra: vec![],
+            links: Default::default(),
         }))),
     });
     let text = screen(&app, 80, 24);
@@ -541,6 +542,7 @@ fn an_ms_pane_opened_from_the_list_at_120x40() {
             images: images().into_iter().take(2).collect(),
             jobs: jobs().into_iter().take(2).collect(),
             calibration: vec![],
+            cal: Default::default(),
         }))),
     });
     let text = screen(&app, 120, 40);

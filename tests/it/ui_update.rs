@@ -377,6 +377,7 @@ fn enter_opens_a_job_and_m_jumps_to_its_ms_and_esc_comes_back() {
             params_pretty: None,
             artifacts_pretty: None,
             extra: vec![],
+            links: Default::default(),
         }))),
     });
     let commands = app.update(key('m'));

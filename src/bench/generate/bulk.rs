@@ -323,7 +323,7 @@ mod tests {
         assert!(
             indexes
                 .iter()
-                .any(|i| i.contains("idx_jobs_created_at ON jobs(created_at DESC)"))
+                .any(|i| i.contains("idx_jobs_created ON jobs(created_at DESC)"))
         );
     }
 }

@@ -9,8 +9,8 @@ use crate::demo::errors::Stage;
 use crate::demo::logs::{Level, LogEvent, Phase};
 use crate::demo::names::group_id;
 use crate::demo::rows::{
-    BatchItemRecord, BatchJobRecord, CalAppliedRecord, CaltableRecord, JobRecord, MsIndexRecord,
-    MsStateRecord,
+    BatchItemRecord, BatchJobRecord, CalAppliedRecord, CaltableRecord, DEFAULT_REFANT, JobRecord,
+    MsIndexRecord, MsStateRecord, caltable_order_index,
 };
 use crate::demo::timeline::{self, JobParamsInput};
 use crate::text::format::{mjd_to_unix, unix_to_mjd};
@@ -320,6 +320,9 @@ impl Calsets {
                         set_name: set.name.clone(),
                         path: path.clone(),
                         table_type: ty.clone(),
+                        order_index: caltable_order_index(ty),
+                        cal_field: "0".to_string(),
+                        refant: DEFAULT_REFANT.to_string(),
                         valid_start_mjd: set.valid.0,
                         valid_end_mjd: set.valid.1,
                         status: status.to_string(),

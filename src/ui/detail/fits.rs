@@ -1,5 +1,7 @@
-//! The FITS header pane: a summary strip of the values operators look at, then the cards,
-//! raw (80 columns as stored) or parsed (key, value, comment), with search and HDU tabs.
+//! The header pane: a summary strip of the values operators look at, then the cards, raw (80
+//! columns as stored) or parsed (key, value, comment), with search and HDU tabs. A CASA image
+//! shows the same strip from its keywords, and its keywords as `coords.direction0.crval`-style
+//! cards in one pseudo-HDU.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -277,6 +279,20 @@ pub fn summary_facts(s: &HeaderSummary) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The document's caveat (another name of the image was read; a gzip file's HDU list stops
+/// early), wrapped, dim.
+fn note_lines(doc: &HeaderDoc, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    doc.note
+        .as_deref()
+        .map(|note| {
+            wrap(&format!("note: {}", sanitize_line(note)), width.max(8))
+                .into_iter()
+                .map(|piece| Line::styled(piece, theme.dim()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn pane_block<'a>(title: String, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
@@ -367,7 +383,8 @@ pub fn render_fits_header(
     let inner = block.inner(area);
     let width = inner.width as usize;
 
-    let summary = fact_lines(&summary_facts(&doc.summary), width, theme);
+    let mut summary = fact_lines(&summary_facts(&doc.summary), width, theme);
+    summary.extend(note_lines(doc, width, theme));
     // On a short screen the summary gives way to the cards, keeping at least its first line.
     let summary_height = if inner.height < 16 {
         summary.len().min(1)
@@ -479,6 +496,7 @@ pub fn render_header_preview(f: &mut Frame, area: Rect, header: HeaderLoad<'_>, 
         )],
         HeaderLoad::Loaded(doc) => {
             let mut lines = fact_lines(&summary_facts(&doc.summary), width, theme);
+            lines.extend(note_lines(doc, width, theme));
             let st = HeaderViewState {
                 show_commentary: false,
                 ..HeaderViewState::default()

@@ -237,6 +237,66 @@ fn header_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Lin
     ];
     let mut lines = vec![Line::from(first)];
     lines.extend(fact_lines(&facts, width, theme));
+    lines.extend(link_lines(d, width, theme));
+    lines
+}
+
+/// The MS and ingestion group the target leads to, each saying how it is known.
+fn link_lines(d: &JobDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut push = |label: &str, text: String| {
+        let mut wrapped = wrapped_lines(
+            &text,
+            width.saturating_sub(label.len() + 1),
+            0,
+            ratatui::style::Style::default(),
+        );
+        for (i, line) in wrapped.drain(..).enumerate() {
+            let head = if i == 0 {
+                format!("{label} ")
+            } else {
+                " ".repeat(label.len() + 1)
+            };
+            let mut spans = vec![Span::styled(head, theme.label())];
+            spans.extend(line.spans);
+            lines.push(Line::from(spans));
+        }
+    };
+    if let Some(ms) = &d.links.ms {
+        push(
+            "MS",
+            format!(
+                "{} ({}; m opens it)",
+                sanitize_line(&ms.path),
+                sanitize_line(&ms.source.describe())
+            ),
+        );
+    }
+    if let Some(group) = &d.links.group {
+        let mut state = Vec::new();
+        if let Some(s) = &group.state {
+            state.push(sanitize_line(s));
+        }
+        if let Some((n, of)) = group.subbands {
+            state.push(format!("{n}/{of} subbands"));
+        }
+        let same_ms = d.links.ms.as_ref().map(|m| &m.path) == group.ms_path.as_ref();
+        if let Some(ms) = group.ms_path.as_ref().filter(|_| !same_ms) {
+            state.push(format!("MS {}", sanitize_line(ms)));
+        }
+        if state.is_empty() {
+            state.push("no ingestion_groups row".to_string());
+        }
+        push(
+            "group",
+            format!(
+                "{} {} ({})",
+                sanitize_line(&group.id),
+                state.join(", "),
+                sanitize_line(&group.source.describe())
+            ),
+        );
+    }
     lines
 }
 

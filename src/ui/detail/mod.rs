@@ -5,8 +5,10 @@
 //! sanitised before it becomes a cell.
 
 pub mod fits;
+pub mod image_qa;
 pub mod job;
 pub mod ms;
+pub mod ms_calibration;
 pub mod scroll;
 pub mod source;
 pub mod text;

@@ -46,7 +46,7 @@ impl MsSection {
         match self {
             MsSection::Images => d.images.len(),
             MsSection::Jobs => d.jobs.len(),
-            MsSection::Calibration => d.calibration.len(),
+            MsSection::Calibration => super::ms_calibration::len(d),
         }
     }
 }
@@ -198,6 +198,7 @@ fn fact_block(d: &MsDetail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         Some(s) => lines.extend(state_lines(s, width, theme)),
         None => lines.push(Line::styled("no ms_state row", theme.dim())),
     }
+    lines.extend(super::ms_calibration::qa_lines(d, width, theme));
     lines
 }
 
@@ -266,43 +267,7 @@ fn section_table(
                 Constraint::Fill(1),
             ],
         ),
-        MsSection::Calibration => (
-            Row::new(["applied", "result", "quality", "caltable", "error"]),
-            d.calibration
-                .iter()
-                .map(|c| {
-                    let (word, style) = match c.success {
-                        Some(true) => ("ok", theme.ok()),
-                        Some(false) => ("FAILED", theme.error()),
-                        None => ("?", Style::default()),
-                    };
-                    Row::new([
-                        Span::raw(c.applied_at.map(fmt_utc_short).unwrap_or_default()),
-                        Span::styled(word, style),
-                        Span::raw(fmt_opt(c.quality, 2)),
-                        Span::raw(
-                            c.caltable_path
-                                .as_deref()
-                                .map(|p| file(p.rsplit('/').next().unwrap_or(p)))
-                                .unwrap_or_default(),
-                        ),
-                        Span::raw(
-                            c.error_message
-                                .as_deref()
-                                .map(sanitize_line)
-                                .unwrap_or_default(),
-                        ),
-                    ])
-                })
-                .collect(),
-            vec![
-                Constraint::Length(11),
-                Constraint::Length(6),
-                Constraint::Length(7),
-                Constraint::Fill(2),
-                Constraint::Fill(1),
-            ],
-        ),
+        MsSection::Calibration => super::ms_calibration::section_table(d, width, theme),
     }
 }
 

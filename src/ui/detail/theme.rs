@@ -79,6 +79,7 @@ impl Theme {
             JobStatus::Failed => self.error(),
             JobStatus::Running => self.fg(Color::Yellow).add_modifier(Modifier::BOLD),
             JobStatus::Succeeded => self.ok(),
+            JobStatus::NoOp => self.fg(Color::Yellow),
             JobStatus::Queued | JobStatus::Cancelled | JobStatus::Unknown => Style::default(),
         }
     }

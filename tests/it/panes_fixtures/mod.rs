@@ -243,6 +243,7 @@ pub fn failed_job() -> JobDetail {
         params_pretty: Some("{\n  \"imsize\": 5040,\n  \"cell\": \"2.5asec\"\n}".into()),
         artifacts_pretty: Some("[]".into()),
         extra: vec![("worker".into(), "imaging-1".into())],
+        links: Default::default(),
     }
 }
 
@@ -261,6 +262,7 @@ pub fn job_with_escapes() -> JobDetail {
         params_pretty: None,
         artifacts_pretty: None,
         extra: vec![("note\x1b[1m".into(), "bold\x1b[0m".into())],
+        links: Default::default(),
     }
 }
 
@@ -318,6 +320,44 @@ pub fn ms_detail() -> MsDetail {
             success: Some(true),
             error_message: None,
         }],
+        cal: contimg_monitor::snapshot::records::MsCalibration {
+            tables: vec![contimg_monitor::snapshot::records::CalTable {
+                path: "/stage/dsa110-contimg/caltables/2025-10-21T08:34:10_0_bpcal".into(),
+                set_name: Some("2025-10-21T08:34:10_60969.357060".into()),
+                table_type: Some("BP".into()),
+                order_index: Some(30),
+                cal_field: Some("0".into()),
+                refant: Some("103".into()),
+                created_at: Some(T0 + 300.0),
+                valid_start_mjd: Some(60969.31),
+                valid_end_mjd: Some(60969.40),
+                status: contimg_monitor::snapshot::records::CalTableStatus::Active,
+                notes: None,
+                source_ms_path: None,
+                solver_command: None,
+                solver_version: None,
+                solver_params: None,
+                quality: Some(contimg_monitor::snapshot::records::CalQuality {
+                    qa_passed: Some(true),
+                    flagged_fraction: Some(0.07),
+                    snr_mean: Some(41.0),
+                    ..Default::default()
+                }),
+                links: vec![contimg_monitor::snapshot::records::CalLink::SetNamed],
+            }],
+            qa: vec![contimg_monitor::snapshot::records::CalibrationQa {
+                passed: Some(true),
+                severity: contimg_monitor::snapshot::records::QaSeverity::Success,
+                overall_grade: Some("good".into()),
+                n_warnings: Some(0),
+                n_errors: Some(0),
+                avg_flag_fraction: Some(0.07),
+                created_at: Some(T0 + 420.0),
+                issues: vec![],
+            }],
+            ms_mjd: None,
+            notes: vec![],
+        },
     }
 }
 
@@ -443,6 +483,7 @@ pub fn pool_snapshot() -> PoolSnapshot {
                 },
             ],
             hidden_processes: 3,
+            access: "shared".into(),
         }),
     }
 }
