@@ -188,7 +188,8 @@ impl Config {
         if let Err(e) = crate::db::logs::LogZone::parse(&self.pipeline.log_timezone) {
             return Err(bad(format!("pipeline.log_timezone: {e}")));
         }
-        if !(self.pipeline.log_window_margin_secs >= 0.0) {
+        let margin = self.pipeline.log_window_margin_secs;
+        if !margin.is_finite() || margin < 0.0 {
             return Err(bad("pipeline.log_window_margin_secs must be >= 0".into()));
         }
         if self.db.max_connections == 0 {
@@ -237,8 +238,7 @@ impl Config {
     pub fn log_source(&self) -> crate::db::logs::LogSource {
         crate::db::logs::LogSource {
             dir: self.pipeline.log_dir.clone(),
-            zone: crate::db::logs::LogZone::parse(&self.pipeline.log_timezone)
-                .unwrap_or_default(),
+            zone: crate::db::logs::LogZone::parse(&self.pipeline.log_timezone).unwrap_or_default(),
             margin_secs: self.pipeline.log_window_margin_secs,
         }
     }

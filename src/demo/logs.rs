@@ -79,7 +79,10 @@ pub fn task_name(stage: Stage) -> &'static str {
 
 /// The demo's task UUID for a job: fixed per job id.
 pub fn task_uuid(job_id: i64) -> String {
-    format!("{:08x}-de30-4000-8000-{:012x}", job_id as u32, job_id as u64)
+    format!(
+        "{:08x}-de30-4000-8000-{:012x}",
+        job_id as u32, job_id as u64
+    )
 }
 
 impl LogEvent {
@@ -94,10 +97,27 @@ impl LogEvent {
         match self.phase {
             Phase::Queued => String::new(),
             Phase::Started => {
-                rec(self.unix, shapes::WORKER_LOGGER, LogLevel::Info, &shapes::processing_line(&uuid, name), None)
-                    + &rec(self.unix + 0.05, adapter, LogLevel::Info, &shapes::start_line(name, &self.ms_path), None)
+                rec(
+                    self.unix,
+                    shapes::WORKER_LOGGER,
+                    LogLevel::Info,
+                    &shapes::processing_line(&uuid, name),
+                    None,
+                ) + &rec(
+                    self.unix + 0.05,
+                    adapter,
+                    LogLevel::Info,
+                    &shapes::start_line(name, &self.ms_path),
+                    None,
+                )
             }
-            Phase::Progress => rec(self.unix, &self.logger(), self.level.level(), &self.message, None),
+            Phase::Progress => rec(
+                self.unix,
+                &self.logger(),
+                self.level.level(),
+                &self.message,
+                None,
+            ),
             Phase::Finished => {
                 let body = match &self.exc_info {
                     Some(tb) => {
@@ -107,11 +127,21 @@ impl LogEvent {
                         rec(self.unix, adapter, LogLevel::Error, &line, Some(tb))
                     }
                     None => {
-                        let line = format!("[Absurd] {} complete: {}", shapes::stage_word(name), self.ms_path);
+                        let line = format!(
+                            "[Absurd] {} complete: {}",
+                            shapes::stage_word(name),
+                            self.ms_path
+                        );
                         rec(self.unix, adapter, LogLevel::Info, &line, None)
                     }
                 };
-                body + &rec(self.unix + 0.01, shapes::WORKER_LOGGER, LogLevel::Info, &shapes::completed_line(&uuid), None)
+                body + &rec(
+                    self.unix + 0.01,
+                    shapes::WORKER_LOGGER,
+                    LogLevel::Info,
+                    &shapes::completed_line(&uuid),
+                    None,
+                )
             }
         }
     }
@@ -124,7 +154,11 @@ impl LogEvent {
     /// as only the HDF5 orchestrator passes it.
     pub fn json_line(&self) -> String {
         let module = self.stage.module();
-        let module = module.rsplit('/').next().unwrap_or(module).trim_end_matches(".py");
+        let module = module
+            .rsplit('/')
+            .next()
+            .unwrap_or(module)
+            .trim_end_matches(".py");
         let extra: &[(&str, &str)] = if self.stage == Stage::Conversion {
             &[("group_id", self.group_id.as_str())]
         } else {
@@ -228,7 +262,12 @@ mod tests {
             Some("Traceback (most recent call last):\nTimeoutError: imaging exceeded 600 s".into());
         vec![
             event(Phase::Queued, 1_761_056_500.0, Level::Info, "Job 42 queued"),
-            event(Phase::Started, 1_761_056_599.5, Level::Info, "Job 42 started"),
+            event(
+                Phase::Started,
+                1_761_056_599.5,
+                Level::Info,
+                "Job 42 started",
+            ),
             end,
         ]
     }
@@ -245,7 +284,9 @@ mod tests {
             lines[0],
             format!("2025-10-21 07:23:19,500 - __main__ - INFO - Processing task {uuid}: imaging")
         );
-        assert!(lines[1].ends_with("[Absurd] Creating image from: /d/stage/ms/2025-10-21T14:23:19.ms"));
+        assert!(
+            lines[1].ends_with("[Absurd] Creating image from: /d/stage/ms/2025-10-21T14:23:19.ms")
+        );
         assert!(lines[2].contains(" - ERROR - [Absurd] Imaging failed: imaging exceeded 600 s"));
         assert_eq!(lines[3], "Traceback (most recent call last):");
         assert!(lines[5].ends_with(&format!("Task {uuid} completed successfully")));

@@ -127,7 +127,11 @@ async fn a_run_log_is_still_read_when_one_exists() {
         .unwrap()
         .unwrap();
     let tail = d.log_file.expect("searched");
-    assert!(tail.searched.files.contains(&"job-2025-10-21-142319.log".to_string()));
+    assert!(
+        tail.searched
+            .files
+            .contains(&"job-2025-10-21-142319.log".to_string())
+    );
     assert_eq!(tail.lines.len(), 200, "at most 200 records");
     assert!(tail.lines.iter().all(|l| l.how == LogMatch::RunLog));
 }

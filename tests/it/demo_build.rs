@@ -296,13 +296,21 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
     let traceback_after_error = workers.iter().any(|n| {
         let text = std::fs::read_to_string(paths.logs_dir.join(n)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        lines.windows(2).any(|w| {
-            w[0].contains(" - ERROR - ") && w[1] == "Traceback (most recent call last):"
-        })
+        lines
+            .windows(2)
+            .any(|w| w[0].contains(" - ERROR - ") && w[1] == "Traceback (most recent call last):")
     });
     assert!(traceback_after_error);
-    assert!(paths.logs_dir.join("pipeline.log").exists(), "the JSON format too");
-    assert!(!names.iter().any(|n| n.starts_with("job-") || n == "error.log"), "{names:?}");
+    assert!(
+        paths.logs_dir.join("pipeline.log").exists(),
+        "the JSON format too"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("job-") || n == "error.log"),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]

@@ -78,7 +78,11 @@ async fn a_failed_tasks_detail_shows_its_worker_log_lines_matched_by_uuid_with_t
 
     // The executor raised: the worker's own `Task <uuid> failed: …` carries the traceback.
     let run = run_of(fxlogs::names::IMAGING_FAILED_TASK);
-    let mut d = task_detail(&run, JobStatus::Failed, Some("Imaging failed: No image files"));
+    let mut d = task_detail(
+        &run,
+        JobStatus::Failed,
+        Some("Imaging failed: No image files"),
+    );
     let tail = find_job_logs(&src, &d, NOW);
     assert_eq!(
         tags(&tail),
@@ -91,8 +95,16 @@ async fn a_failed_tasks_detail_shows_its_worker_log_lines_matched_by_uuid_with_t
         tail.lines
     );
     let failed = tail.last_error().expect("the ERROR record");
-    assert!(failed.record.message.starts_with(&format!("Task {} failed:", run.uuid)));
-    assert_eq!(failed.record.continuation[0], "Traceback (most recent call last):");
+    assert!(
+        failed
+            .record
+            .message
+            .starts_with(&format!("Task {} failed:", run.uuid))
+    );
+    assert_eq!(
+        failed.record.continuation[0],
+        "Traceback (most recent call last):"
+    );
     assert_eq!(
         failed.record.continuation.last().unwrap(),
         fxlogs::names::IMAGING_ERROR
@@ -114,16 +126,28 @@ async fn a_failed_tasks_detail_shows_its_worker_log_lines_matched_by_uuid_with_t
     let log = at("Pipeline log: 3 records, 1 errors");
     assert!(error < from && from < log, "{text:#?}");
     assert!(text[from + 2].contains("Traceback (most recent call last):"));
-    assert!(text.iter().any(|l| l.starts_with("uuid     2025-10-21 13:23:19 INFO")));
+    assert!(
+        text.iter()
+            .any(|l| l.starts_with("uuid     2025-10-21 13:23:19 INFO"))
+    );
 
     // The executor caught the failure (the real path): the adapter's ERROR and traceback
     // carry no UUID; they are the task's as lines of its run on that worker.
     let run = run_of(fxlogs::names::SOLVE_FAILED_TASK);
-    let d = task_detail(&run, JobStatus::Failed, Some("gaincal: no unflagged solutions"));
+    let d = task_detail(
+        &run,
+        JobStatus::Failed,
+        Some("gaincal: no unflagged solutions"),
+    );
     let tail = find_job_logs(&src, &d, NOW);
     let error = tail.last_error().expect("the adapter's ERROR record");
     assert_eq!(error.how, LogMatch::TaskRun);
-    assert!(error.record.message.starts_with("[Absurd] Calibration solve failed"));
+    assert!(
+        error
+            .record
+            .message
+            .starts_with("[Absurd] Calibration solve failed")
+    );
     assert!(error.record.continuation.len() >= 3);
     // CASA's own log (UTC, tab-separated) names the MS inside the window.
     assert!(
@@ -246,9 +270,15 @@ async fn the_json_lines_format_is_still_read() {
         .filter(|l| l.record.format == Some(LogFormat::Json))
         .collect();
     assert_eq!(json.len(), 2, "{:#?}", tags(&tail));
-    assert!(json.iter().all(|l| l.file == "pipeline.log" && l.how == LogMatch::Group));
+    assert!(
+        json.iter()
+            .all(|l| l.file == "pipeline.log" && l.how == LogMatch::Group)
+    );
     assert_eq!(json[0].record.unix, Some(run.claimed + 5.0));
-    assert_eq!(json[0].record.logger, "dsa110_contimg.conversion.hdf5_orchestrator");
+    assert_eq!(
+        json[0].record.logger,
+        "dsa110_contimg.conversion.hdf5_orchestrator"
+    );
     // The worker's plain-text lines of the same task come with them, in time order.
     assert!(tail.lines.iter().any(|l| l.how == LogMatch::Uuid));
     let times: Vec<f64> = tail.lines.iter().filter_map(|l| l.record.unix).collect();
@@ -269,7 +299,11 @@ async fn every_failed_job_of_the_fixture_finds_its_pipeline_lines() {
         }
         let d = task_detail(&run, JobStatus::Failed, Some("x"));
         let tail = find_job_logs(&src, &d, NOW);
-        found.push((run.uuid.clone(), tail.lines.len(), tail.last_error().is_some()));
+        found.push((
+            run.uuid.clone(),
+            tail.lines.len(),
+            tail.last_error().is_some(),
+        ));
     }
     // The SQLite side of the same fixture (ms_state, jobs, batch items), as far as it has
     // failed rows.
@@ -285,7 +319,11 @@ async fn every_failed_job_of_the_fixture_finds_its_pipeline_lines() {
     for row in rows.iter().filter(|r| r.status == JobStatus::Failed) {
         let d = db.job_detail(&row.key, Some(&src)).await.unwrap().unwrap();
         let tail = d.log_file.unwrap();
-        found.push((row.key.to_string(), tail.lines.len(), tail.last_error().is_some()));
+        found.push((
+            row.key.to_string(),
+            tail.lines.len(),
+            tail.last_error().is_some(),
+        ));
     }
     let with_lines = found.iter().filter(|(_, n, _)| *n > 0).count();
     let with_error = found.iter().filter(|(_, _, e)| *e).count();
@@ -295,7 +333,10 @@ async fn every_failed_job_of_the_fixture_finds_its_pipeline_lines() {
          {with_error}, lines {lines}: {found:?}",
         found.len()
     );
-    let tasks = found.iter().filter(|(k, _, _)| !k.contains(':')).collect::<Vec<_>>();
+    let tasks = found
+        .iter()
+        .filter(|(k, _, _)| !k.contains(':'))
+        .collect::<Vec<_>>();
     assert!(tasks.len() >= 3);
     assert!(tasks.iter().all(|(_, n, e)| *n > 0 && *e), "{tasks:?}");
 }

@@ -29,7 +29,14 @@ pub enum FileKind {
 
 /// The names `utils/logging_config.py` gives its files.
 const JSON_NAMES: [&str; 8] = [
-    "pipeline", "error", "conversion", "streaming", "calibration", "imaging", "api", "database",
+    "pipeline",
+    "error",
+    "conversion",
+    "streaming",
+    "calibration",
+    "imaging",
+    "api",
+    "database",
 ];
 
 /// A file found in the log directory.
@@ -142,7 +149,11 @@ pub fn discover(dir: &Path) -> Vec<LogFile> {
     out.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
-            .then_with(|| b.started.unwrap_or(0.0).total_cmp(&a.started.unwrap_or(0.0)))
+            .then_with(|| {
+                b.started
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.started.unwrap_or(0.0))
+            })
             .then_with(|| a.name.cmp(&b.name))
     });
     out
@@ -298,7 +309,10 @@ mod tests {
         assert_eq!(kind_of("job-2025-10-21-142319.log"), None);
         assert_eq!(kind_of("absurd-worker.out"), None);
         assert_eq!(kind_of("notes.txt"), None);
-        assert_eq!(casa_started("casa-20251021-142319.log"), Some(1_761_056_599.0));
+        assert_eq!(
+            casa_started("casa-20251021-142319.log"),
+            Some(1_761_056_599.0)
+        );
         assert_eq!(casa_started("casa.log"), None);
     }
 
@@ -336,8 +350,13 @@ mod tests {
         text.push_str(&"y".repeat(4 << 20));
         text.push_str("\n2025-10-21 00:00:05,000 - w - ERROR - after\n");
         std::fs::write(&path, &text).unwrap();
-        let read = read_window(&path, Some((1_761_004_803.0, 1_761_004_806.0)), &TimeZone::UTC, 1 << 20)
-            .unwrap();
+        let read = read_window(
+            &path,
+            Some((1_761_004_803.0, 1_761_004_806.0)),
+            &TimeZone::UTC,
+            1 << 20,
+        )
+        .unwrap();
         assert!(read.text.len() <= 1 << 20);
         let tail = read_tail(&path, 1 << 16).unwrap();
         assert_eq!(tail, "2025-10-21 00:00:05,000 - w - ERROR - after\n");

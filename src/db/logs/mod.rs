@@ -319,18 +319,14 @@ pub fn find_logs(src: &LogSource, keys: &LogKeys, window: Option<(f64, f64)>) ->
             continue;
         }
         let is_casa = file.kind == FileKind::Casa;
-        if budget == 0 || (is_casa && casa >= MAX_CASA_FILES) || (!is_casa && read >= MAX_FILES)
-        {
+        if budget == 0 || (is_casa && casa >= MAX_CASA_FILES) || (!is_casa && read >= MAX_FILES) {
             searched.skipped += 1;
             searched.truncated = true;
             continue;
         }
-        let Ok(chunk) = files::read_window(
-            &file.path,
-            window,
-            src.zone.tz(),
-            FILE_BUDGET.min(budget),
-        ) else {
+        let Ok(chunk) =
+            files::read_window(&file.path, window, src.zone.tz(), FILE_BUDGET.min(budget))
+        else {
             searched.skipped += 1;
             continue;
         };
@@ -436,16 +432,23 @@ fn own_match(record: &LogRecord, keys: &LogKeys, window: Option<(f64, f64)>) -> 
     if keys.uuid.as_deref().is_some_and(|u| msg.contains(u)) {
         return Some(LogMatch::Uuid);
     }
-    let inside =
-        window.is_none_or(|(from, to)| record.unix.is_some_and(|t| from <= t && t <= to));
+    let inside = window.is_none_or(|(from, to)| record.unix.is_some_and(|t| from <= t && t <= to));
     if !inside {
         return None;
     }
-    if keys.ms_paths.iter().any(|p| carries(p) || field("ms_path", p)) {
+    if keys
+        .ms_paths
+        .iter()
+        .any(|p| carries(p) || field("ms_path", p))
+    {
         Some(LogMatch::MsPath)
     } else if keys.stems.iter().any(|s| carries(s)) {
         Some(LogMatch::MsStem)
-    } else if keys.groups.iter().any(|g| carries(g) || field("group_id", g)) {
+    } else if keys
+        .groups
+        .iter()
+        .any(|g| carries(g) || field("group_id", g))
+    {
         Some(LogMatch::Group)
     } else {
         None
@@ -492,7 +495,12 @@ mod tests {
     #[test]
     fn zones_are_local_utc_offsets_or_names() {
         assert_eq!(LogZone::parse("UTC").unwrap().label(), "UTC");
-        assert!(LogZone::parse("local").unwrap().label().starts_with("local"));
+        assert!(
+            LogZone::parse("local")
+                .unwrap()
+                .label()
+                .starts_with("local")
+        );
         let z = LogZone::parse("-08:00").unwrap();
         let dt = jiff::civil::date(2025, 1, 1).at(0, 0, 0, 0);
         assert_eq!(
@@ -527,7 +535,12 @@ RuntimeError: boom
             .collect();
         assert_eq!(
             got,
-            [LogMatch::Uuid, LogMatch::TaskRun, LogMatch::TaskRun, LogMatch::Uuid]
+            [
+                LogMatch::Uuid,
+                LogMatch::TaskRun,
+                LogMatch::TaskRun,
+                LogMatch::Uuid
+            ]
         );
         // The same run, found by its MS inside the window: the failure and its traceback
         // come with it, the next task's lines do not.
@@ -541,7 +554,12 @@ RuntimeError: boom
         let got: Vec<LogMatch> = lines.iter().map(|l| l.how).collect();
         assert_eq!(
             got,
-            [LogMatch::TaskRun, LogMatch::MsPath, LogMatch::TaskRun, LogMatch::TaskRun]
+            [
+                LogMatch::TaskRun,
+                LogMatch::MsPath,
+                LogMatch::TaskRun,
+                LogMatch::TaskRun
+            ]
         );
         assert_eq!(lines[2].record.continuation.len(), 2);
         // Outside the window the MS matches nothing, so neither does its run.

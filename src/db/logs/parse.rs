@@ -247,8 +247,15 @@ mod tests {
     #[test]
     fn the_other_shapes_parse_too() {
         let utc = TimeZone::UTC;
-        let r = parse_head("2025-10-21 14:23:19,000 [WARNING] absurd.worker: slow", &utc).unwrap();
-        assert_eq!((r.level, r.logger.as_str()), (Some(LogLevel::Warning), "absurd.worker"));
+        let r = parse_head(
+            "2025-10-21 14:23:19,000 [WARNING] absurd.worker: slow",
+            &utc,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.level, r.logger.as_str()),
+            (Some(LogLevel::Warning), "absurd.worker")
+        );
         let r = parse_head(
             "2025-10-21 14:23:19\tSEVERE\tgaincal::::casa\tMS has no data",
             &pacific(),

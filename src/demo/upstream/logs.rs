@@ -231,7 +231,14 @@ impl TaskRun {
             &processing_line(&self.uuid, &self.task_name),
             None,
         );
-        out += &text_record(at(0.02), tz, ADAPTER_LOGGER, LogLevel::Info, &self.start_line(), None);
+        out += &text_record(
+            at(0.02),
+            tz,
+            ADAPTER_LOGGER,
+            LogLevel::Info,
+            &self.start_line(),
+            None,
+        );
         let frames = [
             ("absurd/adapter.py", 315, "execute_stage"),
             ("pipeline/stages_impl.py", 1873, "execute"),
@@ -266,7 +273,10 @@ impl TaskRun {
                     WORKER_LOGGER,
                     LogLevel::Error,
                     &format!("Task {} failed: {msg}", self.uuid),
-                    Some(&traceback(&[("absurd/worker.py", 199, "_process_task")], exc)),
+                    Some(&traceback(
+                        &[("absurd/worker.py", 199, "_process_task")],
+                        exc,
+                    )),
                 );
                 return out;
             }
@@ -375,7 +385,14 @@ pub fn write(fx: &UpstreamFixture) -> anyhow::Result<()> {
         let id = i.map_or("worker-0".to_string(), |i| format!("worker-{i}"));
         let start = now - 86_400.0;
         let text = files.entry(worker_file(i)).or_default();
-        text.push_str(&text_record(start, &tz, WORKER_LOGGER, LogLevel::Info, &format!("Worker {id} starting"), None));
+        text.push_str(&text_record(
+            start,
+            &tz,
+            WORKER_LOGGER,
+            LogLevel::Info,
+            &format!("Worker {id} starting"),
+            None,
+        ));
         text.push_str(&text_record(
             start + 1.0,
             &tz,
@@ -420,32 +437,46 @@ pub fn write(fx: &UpstreamFixture) -> anyhow::Result<()> {
             None,
         ));
     }
-    files.entry("pointing-monitor.log".into()).or_default().push_str(&text_record(
-        now - 600.0,
-        &tz,
-        "dsa110_contimg.pointing.monitor",
-        LogLevel::Info,
-        "Pointing dec +54.57 deg unchanged",
-        None,
-    ));
-    files.entry("mosaic-nightly.log".into()).or_default().push_str(&text_record(
-        now - 50_000.0,
-        &tz,
-        "dsa110_contimg.mosaic.orchestrator",
-        LogLevel::Warning,
-        "No images for tier quicklook in the last 24 h",
-        None,
-    ));
+    files
+        .entry("pointing-monitor.log".into())
+        .or_default()
+        .push_str(&text_record(
+            now - 600.0,
+            &tz,
+            "dsa110_contimg.pointing.monitor",
+            LogLevel::Info,
+            "Pointing dec +54.57 deg unchanged",
+            None,
+        ));
+    files
+        .entry("mosaic-nightly.log".into())
+        .or_default()
+        .push_str(&text_record(
+            now - 50_000.0,
+            &tz,
+            "dsa110_contimg.mosaic.orchestrator",
+            LogLevel::Warning,
+            "No images for tier quicklook in the last 24 h",
+            None,
+        ));
     // CASA's log of the failed solve: started with the worker's CASA import, UTC.
     let solve = &fixture_runs(now)[0].1;
     let casa = format!("casa/{}", casa_file_name(solve.claimed - 30.0));
     let c = files.entry(casa).or_default();
-    c.push_str(&casa_record(solve.claimed - 30.0, "INFO", "::casa", "CASA Version 6.6.4-34"));
+    c.push_str(&casa_record(
+        solve.claimed - 30.0,
+        "INFO",
+        "::casa",
+        "CASA Version 6.6.4-34",
+    ));
     c.push_str(&casa_record(
         solve.claimed + 10.0,
         "INFO",
         "gaincal::::casa",
-        &format!("##### Begin Task: gaincal #####  vis=\"{}\"", names::SOLVE_FAILED_MS),
+        &format!(
+            "##### Begin Task: gaincal #####  vis=\"{}\"",
+            names::SOLVE_FAILED_MS
+        ),
     ));
     c.push_str(&casa_record(
         solve.claimed + 200.0,
@@ -490,11 +521,29 @@ mod tests {
     fn the_writers_produce_what_the_parser_reads_back() {
         let tz = TimeZone::get(PIPELINE_TZ).unwrap();
         let unix = 1_761_056_599.512;
-        let line = text_record(unix, &tz, "x.y", LogLevel::Error, "boom", Some("Traceback (most recent call last):\nE: boom"));
-        assert!(line.starts_with("2025-10-21 07:23:19,512 - x.y - ERROR - boom\n"), "{line}");
+        let line = text_record(
+            unix,
+            &tz,
+            "x.y",
+            LogLevel::Error,
+            "boom",
+            Some("Traceback (most recent call last):\nE: boom"),
+        );
+        assert!(
+            line.starts_with("2025-10-21 07:23:19,512 - x.y - ERROR - boom\n"),
+            "{line}"
+        );
         let r = &parse_records(&line, &tz)[0];
         assert_eq!((r.unix, r.continuation.len()), (Some(unix), 2));
-        let j = json_record(1_761_056_599.0, LogLevel::Info, "l", "m", ("m", "f", 1), &[], None);
+        let j = json_record(
+            1_761_056_599.0,
+            LogLevel::Info,
+            "l",
+            "m",
+            ("m", "f", 1),
+            &[],
+            None,
+        );
         assert!(j.contains("\"timestamp\":\"2025-10-21T14:23:19Z\""), "{j}");
         assert_eq!(casa_file_name(1_761_056_599.0), "casa-20251021-142319.log");
     }

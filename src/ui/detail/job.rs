@@ -114,7 +114,11 @@ fn log_file_lines(tail: &LogTail, width: usize, theme: &Theme) -> Vec<Line<'stat
         let files = if s.files.is_empty() {
             "no log file".to_string()
         } else {
-            s.files.iter().map(|f| sanitize_line(f)).collect::<Vec<_>>().join(", ")
+            s.files
+                .iter()
+                .map(|f| sanitize_line(f))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         say(format!(
             "looked in {}: {files} ({} read, {} skipped as written before the window)",
@@ -167,10 +171,7 @@ fn log_file_lines(tail: &LogTail, width: usize, theme: &Theme) -> Vec<Line<'stat
         theme,
     ));
     out.extend(wrapped_lines(
-        &format!(
-            "times UTC; file times read as {}",
-            sanitize_line(&s.zone)
-        ),
+        &format!("times UTC; file times read as {}", sanitize_line(&s.zone)),
         width,
         2,
         theme.dim(),
@@ -328,11 +329,7 @@ pub fn job_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Li
     }
     if let Some(line) = from_log {
         error.extend(wrapped_lines(
-            &format!(
-                "from {} ({}):",
-                sanitize_line(&line.file),
-                line.how.tag()
-            ),
+            &format!("from {} ({}):", sanitize_line(&line.file), line.how.tag()),
             width,
             0,
             theme.label(),

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use contimg_monitor::fits::{Card, FitsError, Hdu, HeaderDoc, HeaderSummary};
 use contimg_monitor::snapshot::{
     CalibrationApplied, FileHolder, ImageRow, JobDetail, JobKey, JobRow, JobSource, JobStatus,
-    LightPoint, LogFormat, LogLevel, LogLine, LogMatch, LogRecord, LogSearched, LogTail, MsDetail, MsRow, MsStateRow, PoolSample, PoolSnapshot, PoolStats,
-    SourceDetail, SourceRow, SqliteFileView, Variability,
+    LightPoint, LogFormat, LogLevel, LogLine, LogMatch, LogRecord, LogSearched, LogTail, MsDetail,
+    MsRow, MsStateRow, PoolSample, PoolSnapshot, PoolStats, SourceDetail, SourceRow,
+    SqliteFileView, Variability,
 };
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
