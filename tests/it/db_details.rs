@@ -174,7 +174,8 @@ async fn plain_text_and_json_lines_naming_the_ms_inside_the_jobs_window_are_foun
         got,
         [
             ("absurd-worker-2.log", LogMatch::MsPath),
-            ("pipeline.log", LogMatch::MsStem),
+            // Its JSON `group_id` is the MS's stem (`{group_id}.ms`).
+            ("pipeline.log", LogMatch::Group),
             ("absurd-worker-2.log", LogMatch::MsStem),
         ],
         "{:?}",

@@ -396,9 +396,14 @@ fn match_records(
         } else if is_worker_start(msg) {
             run = None;
         }
-        runs.push(run.as_ref().map(|(i, _)| *i));
+        // Another task's end line is not this run's (runs do not overlap in one worker's
+        // file; where they seem to, the other task's own end stays out).
+        let other_task = run
+            .as_ref()
+            .is_some_and(|(_, uuid)| ended_task(msg).is_some_and(|t| t != uuid));
+        runs.push(run.as_ref().filter(|_| !other_task).map(|(i, _)| *i));
         if let Some((_, uuid)) = &run
-            && task_ended(msg, uuid)
+            && ended_task(msg) == Some(uuid.as_str())
         {
             run = None;
         }
@@ -448,6 +453,8 @@ fn own_match(record: &LogRecord, keys: &LogKeys, window: Option<(f64, f64)>) -> 
         .groups
         .iter()
         .any(|g| carries(g) || field("group_id", g))
+        // An MS is named `{group_id}.ms`: its stem is the JSON records' group id.
+        || keys.stems.iter().any(|s| field("group_id", s))
     {
         Some(LogMatch::Group)
     } else {
@@ -462,16 +469,15 @@ fn task_started(msg: &str) -> Option<&str> {
     (!uuid.is_empty()).then_some(uuid)
 }
 
-/// `Task <uuid> completed successfully`, `Task <uuid> failed: …`, `Task <uuid> cancelled`.
-fn task_ended(msg: &str, uuid: &str) -> bool {
-    msg.find("Task ")
-        .map(|i| &msg[i + 5..])
-        .and_then(|rest| rest.strip_prefix(uuid))
-        .is_some_and(|rest| {
-            [" completed", " failed", " cancelled"]
-                .iter()
-                .any(|end| rest.starts_with(end))
-        })
+/// The UUID of `Task <uuid> completed successfully`, `Task <uuid> failed: …`,
+/// `Task <uuid> cancelled`.
+fn ended_task(msg: &str) -> Option<&str> {
+    let rest = &msg[msg.find("Task ")? + 5..];
+    let (uuid, after) = rest.split_once(' ')?;
+    ["completed", "failed", "cancelled"]
+        .iter()
+        .any(|end| after.starts_with(end))
+        .then_some(uuid)
 }
 
 /// `Worker <id> starting`: a restarted worker runs no task yet.
