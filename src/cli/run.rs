@@ -178,7 +178,7 @@ async fn run_tui(
             db_path: config.pipeline.db.clone(),
             db_options: config.db_options(),
             alerts_db: Some(config.alerts_db_path()),
-            log_dir: Some(config.pipeline.log_dir.clone()),
+            logs: Some(config.log_source()),
             refresh: config.refresh(),
             queue_url: config.postgres_url().map(str::to_string),
             queue_options: config.queue_options(),

@@ -53,6 +53,10 @@ pub struct PoolsConfig {
 pub struct PipelineConfig {
     pub db: PathBuf,
     pub log_dir: PathBuf,
+    /// The zone of the plain-text logs' times: `local`, `UTC`, `-08:00` or an IANA name.
+    pub log_timezone: String,
+    /// Seconds added before a job's start and after its end when matching log lines.
+    pub log_window_margin_secs: f64,
     /// The pipeline's alerts database (`alert_history`); empty: `alerts.sqlite3` in the
     /// pipeline database's directory.
     #[serde(default)]
@@ -181,6 +185,13 @@ impl Config {
                 self.ui.refresh_secs
             )));
         }
+        if let Err(e) = crate::db::logs::LogZone::parse(&self.pipeline.log_timezone) {
+            return Err(bad(format!("pipeline.log_timezone: {e}")));
+        }
+        let margin = self.pipeline.log_window_margin_secs;
+        if !margin.is_finite() || margin < 0.0 {
+            return Err(bad("pipeline.log_window_margin_secs must be >= 0".into()));
+        }
         if self.db.max_connections == 0 {
             return Err(bad("db.max_connections must be at least 1".into()));
         }
@@ -223,6 +234,15 @@ impl Config {
     }
 
     /// How the monitor's read-only SQLite pool is set up.
+    /// Where the pipeline's logs are and how their times read (validated at load).
+    pub fn log_source(&self) -> crate::db::logs::LogSource {
+        crate::db::logs::LogSource {
+            dir: self.pipeline.log_dir.clone(),
+            zone: crate::db::logs::LogZone::parse(&self.pipeline.log_timezone).unwrap_or_default(),
+            margin_secs: self.pipeline.log_window_margin_secs,
+        }
+    }
+
     pub fn db_options(&self) -> crate::db::DbOptions {
         crate::db::DbOptions {
             max_connections: self.db.max_connections,

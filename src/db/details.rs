@@ -2,11 +2,9 @@
 //! row, state, images, jobs and calibration) and one source (its light curve). Each reads a
 //! bounded number of rows by key, so opening a detail costs the same after a year.
 
-use std::path::Path;
-
 use crate::db::jobs::source_sql;
 use crate::db::keyset::{SORT_KEY, SORT_VALUE, key_bind};
-use crate::db::logtail::find_log_tail;
+use crate::db::logs::{LogSource, find_job_logs};
 use crate::db::sources::{flux_expr, variability_row, variability_select};
 use crate::db::sql::{self, Bind, SqlBuf};
 use crate::db::{Db, DbError};
@@ -36,17 +34,28 @@ pub fn traceback(logs: &str) -> Option<String> {
     Some(logs[line_start..].trim_end().to_string())
 }
 
+/// The pipeline's log lines about a job, read on a blocking thread (file I/O).
+pub async fn attach_logs(src: &LogSource, detail: &JobDetail) -> Option<crate::snapshot::LogTail> {
+    let (src, d) = (src.clone(), detail.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    tokio::task::spawn_blocking(move || find_job_logs(&src, &d, now))
+        .await
+        .ok()
+}
+
 fn nonempty(text: Option<String>) -> Option<String> {
     text.filter(|t| !t.trim().is_empty())
 }
 
 impl Db {
-    /// Everything about one job; `None` when it no longer exists. `log_dir` is where the
-    /// pipeline writes its JSON logs, searched for this job's MS.
+    /// Everything about one job; `None` when it no longer exists. `logs` is where the
+    /// pipeline writes its logs, searched for this job's lines.
     pub(crate) async fn job_detail_now(
         &self,
         key: &JobKey,
-        log_dir: Option<&Path>,
+        logs: Option<&LogSource>,
     ) -> Result<Option<JobDetail>, DbError> {
         let schema = self.schema();
         let Some(src) = source_sql(key.source, &schema) else {
@@ -163,12 +172,8 @@ impl Db {
                 }
             }
         }
-        if let (Some(dir), Some(target)) = (log_dir, detail.row.target.clone()) {
-            let dir = dir.to_path_buf();
-            detail.log_file = tokio::task::spawn_blocking(move || find_log_tail(&dir, &target))
-                .await
-                .ok()
-                .flatten();
+        if let Some(src) = logs {
+            detail.log_file = attach_logs(src, &detail).await;
         }
         Ok(Some(detail))
     }

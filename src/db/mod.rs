@@ -15,7 +15,7 @@ pub mod images;
 pub mod jobs;
 pub mod keyset;
 pub mod list;
-pub mod logtail;
+pub mod logs;
 pub mod ms;
 pub mod plan;
 pub mod records;
@@ -268,14 +268,14 @@ impl Db {
         self.drift_retry(|| self.image_now(id)).await
     }
 
-    /// Everything about one job; `None` when it no longer exists. `log_dir` is where the
-    /// pipeline writes its JSON logs (`PIPELINE_LOG_DIR`), searched for the job's MS.
+    /// Everything about one job; `None` when it no longer exists. `logs` is where the
+    /// pipeline writes its logs (`PIPELINE_LOG_DIR`), searched for the job's lines.
     pub async fn job_detail(
         &self,
         key: &JobKey,
-        log_dir: Option<&Path>,
+        logs: Option<&logs::LogSource>,
     ) -> Result<Option<JobDetail>, DbError> {
-        self.drift_retry(|| self.job_detail_now(key, log_dir)).await
+        self.drift_retry(|| self.job_detail_now(key, logs)).await
     }
 
     /// Everything about one Measurement Set; parts whose table is missing are empty.

@@ -11,7 +11,7 @@
 //!   one MS is `skipped_no_caltables`;
 //! - one variable source: `sources.source_type = 'variable'` (its light curve flares);
 //! - 2 batches; at least one item `failed` with `error`;
-//! - `logs_dir` holds `pipeline.log`, per-stage logs, `error.log` and a `job-*.log` per MS.
+//! - `logs_dir` holds `absurd-worker-{i}.log` (plain text, local time) and `pipeline.log` (JSON).
 
 use std::path::Path;
 use std::time::Duration;

@@ -397,11 +397,12 @@ pub async fn write_fits_files(
     Ok(())
 }
 
-/// Write the log files for every event up to `now`.
+/// Write the log files for every event up to `now`. `run_logs_since` is kept for the
+/// callers: no `{run_id}.log` is written (the pipeline writes none).
 pub fn write_logs(
     history: &History,
     logs_dir: &Path,
-    run_logs_since: f64,
+    _run_logs_since: f64,
     now: f64,
 ) -> anyhow::Result<()> {
     let mut events: Vec<&LogEvent> = history
@@ -410,26 +411,8 @@ pub fn write_logs(
         .flat_map(|m| m.events_until(now))
         .collect();
     events.sort_by(|a, b| a.unix.total_cmp(&b.unix));
-    let failed_runs: std::collections::HashSet<&str> = history
-        .ms
-        .iter()
-        .filter(|m| {
-            m.attempts
-                .iter()
-                .any(|a| a.failure.is_some() && a.finished <= now)
-        })
-        .map(|m| m.run_id.as_str())
-        .collect();
-    let recent_runs: std::collections::HashSet<&str> = history
-        .ms
-        .iter()
-        .filter(|m| m.start_unix >= run_logs_since)
-        .map(|m| m.run_id.as_str())
-        .collect();
-    append_events(logs_dir, events, |e| {
-        failed_runs.contains(e.run_id.as_str()) || recent_runs.contains(e.run_id.as_str())
-    })
-    .with_context(|| format!("cannot write logs under {}", logs_dir.display()))
+    append_events(logs_dir, events)
+        .with_context(|| format!("cannot write logs under {}", logs_dir.display()))
 }
 
 /// Make one failed job's text carry terminal control sequences and a CRLF, as real captured

@@ -475,7 +475,7 @@ async fn write_side_files(layout: &Layout, live: &mut [Live], now: f64) {
         }
     }
     events.sort_by(|a, b| a.unix.total_cmp(&b.unix));
-    if let Err(e) = append_events(&layout.logs_dir(), &events, |_| true) {
+    if let Err(e) = append_events(&layout.logs_dir(), &events) {
         tracing::warn!(error = %e, "demo simulator could not append to the logs");
     }
 }

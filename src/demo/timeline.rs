@@ -7,7 +7,7 @@ use rand::Rng;
 use serde_json::json;
 
 use super::errors::{Failure, FailureContext, Stage, no_caltables, pick_failure};
-use super::logs::{Level, LogEvent};
+use super::logs::{Level, LogEvent, Phase};
 use super::names::{Layout, field_name, group_id, iso_timestamp, run_id};
 use super::rows::{
     CalAppliedRecord, ImageRecord, JobRecord, MsIndexRecord, MsStateRecord, PhotometryRecord,
@@ -309,6 +309,9 @@ impl MsTimeline {
             group_id: self.group_id.clone(),
             run_id: self.run_id.clone(),
             exc_info: None,
+            worker: 0,
+            job_id: 0,
+            phase: Phase::Queued,
         }
     }
 
@@ -359,6 +362,23 @@ impl MsTimeline {
                 let message = format!("{job_type} completed in {:.1} s", w.finished - w.started);
                 events.push(self.event(w.finished, Level::Info, w.stage, message));
             }
+        }
+        // Which part of the run each event is, on which worker: the log files are written
+        // from these (a worker logs one task run at a time).
+        let n = events.len();
+        let queued = usize::from(previous_failure.is_some()) + 1;
+        for (i, e) in events.iter_mut().enumerate() {
+            e.worker = worker;
+            e.job_id = w.job_id;
+            e.phase = if i < queued {
+                Phase::Queued
+            } else if i + 1 == n {
+                Phase::Finished
+            } else if i == queued {
+                Phase::Started
+            } else {
+                Phase::Progress
+            };
         }
         events
     }

@@ -11,6 +11,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::{App, AppConfig, Command, ListData, Msg};
+use crate::db::logs::LogSource;
 use crate::db::{Db, DbError, DbOptions};
 use crate::fits::worker::FitsWorker;
 use crate::pool::PoolRegistry;
@@ -34,7 +35,7 @@ pub struct Harness {
     thresholds: Thresholds,
     triage_cache: TriageCache,
     db_path: PathBuf,
-    log_dir: Option<PathBuf>,
+    logs: Option<LogSource>,
     fits: FitsWorker,
     cache: lists::ListCache,
     registry: PoolRegistry,
@@ -53,7 +54,7 @@ impl Harness {
         app_config: AppConfig,
         db_path: PathBuf,
         db_options: &DbOptions,
-        log_dir: Option<PathBuf>,
+        logs: Option<LogSource>,
         now: f64,
         deterministic: bool,
     ) -> Harness {
@@ -61,7 +62,7 @@ impl Harness {
             app_config,
             db_path,
             db_options,
-            log_dir,
+            logs,
             now,
             deterministic,
             None,
@@ -75,7 +76,7 @@ impl Harness {
         app_config: AppConfig,
         db_path: PathBuf,
         db_options: &DbOptions,
-        log_dir: Option<PathBuf>,
+        logs: Option<LogSource>,
         now: f64,
         deterministic: bool,
         only_tab: Option<Tab>,
@@ -89,7 +90,7 @@ impl Harness {
             thresholds: Thresholds::default(),
             triage_cache: TriageCache::default(),
             db_path: db_path.clone(),
-            log_dir,
+            logs,
             fits: FitsWorker::spawn(16),
             cache: lists::ListCache::default(),
             registry: registry.clone(),
@@ -260,7 +261,7 @@ impl Harness {
                     self.db.as_deref(),
                     self.queue.as_ref(),
                     &key,
-                    self.log_dir.as_deref(),
+                    self.logs.as_ref(),
                 )
                 .await
                 .map_err(|e| e.to_string());

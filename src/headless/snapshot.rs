@@ -19,7 +19,7 @@ pub async fn render(
         app_config(config, keymap),
         config.pipeline.db.clone(),
         &config.db_options(),
-        Some(config.pipeline.log_dir.clone()),
+        Some(config.log_source()),
         now,
         false,
         Some(tab),

@@ -2,13 +2,13 @@
 //! Only the latest request matters: opening another detail replaces the current one.
 //! A queue task's detail comes from the queue, with the pipeline's log lines about its MS.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
 use crate::app::{DetailData, DetailKey, Msg};
-use crate::db::logtail::find_log_tail;
+use crate::db::details::attach_logs;
+use crate::db::logs::LogSource;
 use crate::db::{Db, DbError};
 use crate::queue::Queue;
 use crate::services::connection::DbSlot;
@@ -20,18 +20,18 @@ pub async fn fetch(
     db: Option<&Db>,
     queue: Option<&Queue>,
     key: &DetailKey,
-    log_dir: Option<&std::path::Path>,
+    logs: Option<&LogSource>,
 ) -> Result<DetailData, DbError> {
     if let DetailKey::Job(job) = key
         && job.source == JobSource::AbsurdTask
     {
-        return task_detail(queue, job, log_dir)
+        return task_detail(queue, job, logs)
             .await
             .map(|d| DetailData::Job(Box::new(d)));
     }
     let db = db.ok_or_else(|| DbError::Query("database not open".into()))?;
     Ok(match key {
-        DetailKey::Job(job) => match db.job_detail(job, log_dir).await? {
+        DetailKey::Job(job) => match db.job_detail(job, logs).await? {
             Some(d) => DetailData::Job(Box::new(d)),
             None => return Err(DbError::Query(format!("job {job} no longer exists"))),
         },
@@ -46,7 +46,7 @@ pub async fn fetch(
 async fn task_detail(
     queue: Option<&Queue>,
     job: &JobKey,
-    log_dir: Option<&std::path::Path>,
+    logs: Option<&LogSource>,
 ) -> Result<JobDetail, DbError> {
     let queue = queue.ok_or_else(|| DbError::Query("the task queue is not reachable".into()))?;
     let mut detail = queue
@@ -54,12 +54,8 @@ async fn task_detail(
         .await
         .map_err(|e| DbError::Query(e.to_string()))?
         .ok_or_else(|| DbError::Query(format!("task {job} no longer exists")))?;
-    if let (Some(dir), Some(target)) = (log_dir, detail.row.target.clone()) {
-        let dir = dir.to_path_buf();
-        detail.log_file = tokio::task::spawn_blocking(move || find_log_tail(&dir, &target))
-            .await
-            .ok()
-            .flatten();
+    if let Some(src) = logs {
+        detail.log_file = attach_logs(src, &detail).await;
     }
     Ok(detail)
 }
@@ -67,7 +63,7 @@ async fn task_detail(
 pub fn spawn(
     db: DbSlot,
     queue: QueueSlot,
-    log_dir: Option<PathBuf>,
+    logs: Option<LogSource>,
     refresh: watch::Receiver<Duration>,
     out: mpsc::UnboundedSender<Msg>,
 ) -> mpsc::UnboundedSender<Option<DetailKey>> {
@@ -84,7 +80,7 @@ pub fn spawn(
                 let is_task = matches!(key, DetailKey::Job(j) if j.source == JobSource::AbsurdTask);
                 let queue_away = is_task && q.is_none() && shown;
                 if (conn.is_some() || is_task) && !queue_away {
-                    let result = fetch(conn.as_deref(), q.as_ref(), key, log_dir.as_deref())
+                    let result = fetch(conn.as_deref(), q.as_ref(), key, logs.as_ref())
                         .await
                         .map_err(|e| e.to_string());
                     let keep_last = is_task && shown && result.is_err();

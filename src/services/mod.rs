@@ -45,7 +45,7 @@ pub struct ServiceConfig {
     pub db_options: DbOptions,
     /// `alerts.sqlite3`; `None`: beside the pipeline database.
     pub alerts_db: Option<PathBuf>,
-    pub log_dir: Option<PathBuf>,
+    pub logs: Option<crate::db::logs::LogSource>,
     pub refresh: Duration,
     /// The task queue's URL; `None` runs without the queue, exactly as before.
     pub queue_url: Option<String>,
@@ -132,7 +132,7 @@ impl Services {
         let detail = detail::spawn(
             db.clone(),
             queue,
-            cfg.log_dir.clone(),
+            cfg.logs.clone(),
             refresh_rx.clone(),
             out.clone(),
         );

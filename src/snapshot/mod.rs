@@ -196,11 +196,157 @@ pub struct MsDetail {
     pub cal: records::MsCalibration,
 }
 
-/// Log lines that belong to a job, from a file under `PIPELINE_LOG_DIR`.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The severity of a log record, from Python's `levelname` or CASA's priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl LogLevel {
+    /// Python's `levelname`s, CASA's priorities (`WARN`, `SEVERE`, `INFO1`..) and their
+    /// lower-case forms; anything else is no level.
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        let s = s.trim().to_ascii_uppercase();
+        let s = s.trim_end_matches(|c: char| c.is_ascii_digit());
+        Some(match s {
+            "DEBUG" | "TRACE" => LogLevel::Debug,
+            "INFO" | "NOTICE" => LogLevel::Info,
+            "WARNING" | "WARN" => LogLevel::Warning,
+            "ERROR" | "SEVERE" => LogLevel::Error,
+            "CRITICAL" | "FATAL" => LogLevel::Critical,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warning => "WARNING",
+            LogLevel::Error => "ERROR",
+            LogLevel::Critical => "CRITICAL",
+        }
+    }
+
+    pub fn is_error(self) -> bool {
+        self >= LogLevel::Error
+    }
+}
+
+/// Which way a log file writes its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// `YYYY-MM-DD HH:MM:SS,mmm - logger - LEVEL - message` in the pipeline host's local
+    /// time (Python's `logging.basicConfig`, as the deployed worker sets it).
+    Text,
+    /// One JSON object a line: `timestamp` (UTC, `Z`), `level`, `logger`, `message`, …
+    /// (`utils/logging_config.py`'s formatter).
+    Json,
+    /// CASA's own log: `YYYY-MM-DD HH:MM:SS<TAB>PRIORITY<TAB>origin<TAB>message`, UTC.
+    Casa,
+}
+
+/// One record of a pipeline log file: its first line parsed, the lines after it that belong
+/// to it (a traceback, a subprocess's output, a JSON record's `exception`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LogRecord {
+    /// Unix seconds (UTC), the file's local time converted with the configured zone.
+    pub unix: Option<f64>,
+    pub level: Option<LogLevel>,
+    pub logger: String,
+    pub message: String,
+    /// Raw text, one entry a line; cut to a bounded count and length.
+    pub continuation: Vec<String>,
+    pub format: Option<LogFormat>,
+    /// A JSON record's extra string fields (`group_id` where the orchestrator passes it).
+    pub extra: Vec<(String, String)>,
+}
+
+impl LogRecord {
+    pub fn is_error(&self) -> bool {
+        self.level.is_some_and(LogLevel::is_error)
+    }
+}
+
+/// What tied a log record to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogMatch {
+    /// A `{run_id}.log` of its own (no pipeline version writes one; read when it exists).
+    RunLog,
+    /// The task's UUID in the text (`Processing task <uuid>: …`, `Task <uuid> failed: …`).
+    Uuid,
+    /// Between the task's `Processing task` line and its end in the same worker's file: a
+    /// worker runs one task at a time, so the stage's own lines (which carry no UUID) are its.
+    TaskRun,
+    /// The whole MS path in the text, inside the job's time window.
+    MsPath,
+    /// The MS name or stem in the text (`State transition: <name>: a -> b`), inside the window.
+    MsStem,
+    /// The group id in the text or a JSON `group_id` field, inside the window.
+    Group,
+}
+
+impl LogMatch {
+    /// The short tag shown beside each line.
+    pub fn tag(self) -> &'static str {
+        match self {
+            LogMatch::RunLog => "run log",
+            LogMatch::Uuid => "uuid",
+            LogMatch::TaskRun => "task run",
+            LogMatch::MsPath => "ms path",
+            LogMatch::MsStem => "ms stem",
+            LogMatch::Group => "group",
+        }
+    }
+}
+
+/// One record matched to a job.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LogLine {
+    /// The file, relative to the log directory (`absurd-worker-1.log`, `casa/casa-….log`).
+    pub file: String,
+    pub record: LogRecord,
+    pub how: LogMatch,
+}
+
+/// Where a search for a job's log lines looked: said when nothing matched.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LogSearched {
+    pub dir: String,
+    /// Every file read, relative to `dir`.
+    pub files: Vec<String>,
+    /// Files found but skipped: last written before the window opened, or past the budget.
+    pub skipped: usize,
+    /// The time window (unix seconds, margins included) the MS and group keys were held to.
+    pub window: Option<(f64, f64)>,
+    /// The keys searched for, with the kind of match each gives.
+    pub keys: Vec<(LogMatch, String)>,
+    /// The zone the plain-text files' times were read in (`local (UTC)`, `America/Los_Angeles`).
+    pub zone: String,
+    /// A read budget was reached: older lines may exist.
+    pub truncated: bool,
+}
+
+/// The pipeline's log lines that belong to a job, from the files under `PIPELINE_LOG_DIR`,
+/// oldest first, and where the search looked.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct LogTail {
-    pub path: String,
-    pub lines: Vec<String>,
+    pub lines: Vec<LogLine>,
+    pub searched: LogSearched,
+}
+
+impl LogTail {
+    /// The newest error record and its traceback, if any line matched one.
+    pub fn last_error(&self) -> Option<&LogLine> {
+        self.lines.iter().rev().find(|l| l.record.is_error())
+    }
 }
 
 /// Everything the job detail pane shows.

@@ -3,7 +3,8 @@
 
 use crate::db_support;
 
-use contimg_monitor::snapshot::{JobKey, JobSource, JobStatus};
+use contimg_monitor::db::logs::{LogSource, LogZone};
+use contimg_monitor::snapshot::{JobKey, JobSource, JobStatus, LogMatch};
 use db_support::{Pipeline, ms_path};
 
 const T0: f64 = 1_761_000_000.0;
@@ -107,54 +108,80 @@ async fn ms_state_and_batch_details_carry_their_own_facts() {
     );
 }
 
-#[tokio::test]
-async fn a_jobs_log_tail_comes_from_its_run_file_when_there_is_one() {
-    let p = fixture().await;
-    let logs = p.log_dir();
-    let run_lines: String = (0..300).map(|i| format!("{{\"n\":{i}}}\n")).collect();
-    std::fs::write(logs.join("job-2025-10-21-142319.log"), run_lines).unwrap();
-    std::fs::write(logs.join("pipeline.log"), "unrelated\n").unwrap();
-    let db = p.open().await;
-    let d = db
-        .job_detail(&job(JobSource::Jobs, "7"), Some(&logs))
-        .await
-        .unwrap()
-        .unwrap();
-    let tail = d.log_file.expect("the run file");
-    assert!(tail.path.ends_with("job-2025-10-21-142319.log"));
-    assert_eq!(tail.lines.len(), 200, "at most 200 lines");
-    assert_eq!(tail.lines.last().map(String::as_str), Some("{\"n\":299}"));
+fn utc_logs(dir: std::path::PathBuf) -> LogSource {
+    LogSource::new(dir).with_zone(LogZone::utc())
 }
 
 #[tokio::test]
-async fn without_a_run_file_the_shared_log_lines_naming_the_ms_are_found() {
+async fn a_run_log_is_still_read_when_one_exists() {
+    let p = fixture().await;
+    let logs = p.log_dir();
+    let run_lines: String = (0..300)
+        .map(|i| format!("2025-10-20 22:40:{:02},000 - x - INFO - step {i}\n", i % 60))
+        .collect();
+    std::fs::write(logs.join("job-2025-10-21-142319.log"), run_lines).unwrap();
+    let db = p.open().await;
+    let d = db
+        .job_detail(&job(JobSource::Jobs, "7"), Some(&utc_logs(logs)))
+        .await
+        .unwrap()
+        .unwrap();
+    let tail = d.log_file.expect("searched");
+    assert!(
+        tail.searched
+            .files
+            .contains(&"job-2025-10-21-142319.log".to_string())
+    );
+    assert_eq!(tail.lines.len(), 200, "at most 200 records");
+    assert!(tail.lines.iter().all(|l| l.how == LogMatch::RunLog));
+}
+
+#[tokio::test]
+async fn plain_text_and_json_lines_naming_the_ms_inside_the_jobs_window_are_found() {
     let p = fixture().await;
     let logs = p.log_dir();
     let a = ms_path("2025-10-21T14:23:19");
+    // Job 7 ran T0+10 .. T0+70 = 2025-10-20 22:40:10 .. 22:41:10 UTC.
+    std::fs::write(
+        logs.join("absurd-worker-2.log"),
+        format!(
+            "2025-10-20 20:00:00,000 - a - INFO - [Absurd] Creating image from: {a}\n\
+             2025-10-20 22:40:11,000 - a - INFO - [Absurd] Creating image from: /stage/other.ms\n\
+             2025-10-20 22:40:12,000 - a - INFO - [Absurd] Creating image from: {a}\n\
+             2025-10-20 22:41:09,000 - m - INFO - State transition: 2025-10-21T14:23:19.ms: imaging → failed\n"
+        ),
+    )
+    .unwrap();
     std::fs::write(
         logs.join("pipeline.log"),
-        format!(
-            "{{\"level\":\"info\",\"ms_path\":\"/stage/other.ms\",\"msg\":\"other\"}}\n\
-             {{\"level\":\"info\",\"ms_path\":\"{a}\",\"msg\":\"imaging started\"}}\n\
-             not json at all {a}\n\
-             {{\"level\":\"info\",\"group_id\":\"2025-10-21T14:23:19\",\"msg\":\"group complete\"}}\n\
-             {{\"level\":\"error\",\"ms_path\":\"{a}\",\"msg\":\"wsclean failed\"}}\n"
-        ),
+        "{\"timestamp\": \"2025-10-20T22:40:30Z\", \"level\": \"ERROR\", \"logger\": \"o\", \"message\": \"wsclean failed\", \"group_id\": \"2025-10-21T14:23:19\", \"exception\": \"Traceback (most recent call last):\\nMemoryError: x\"}\n",
     )
     .unwrap();
     let db = p.open().await;
     let d = db
-        .job_detail(&job(JobSource::Jobs, "7"), Some(&logs))
+        .job_detail(&job(JobSource::Jobs, "7"), Some(&utc_logs(logs)))
         .await
         .unwrap()
         .unwrap();
-    let tail = d.log_file.expect("lines from pipeline.log");
-    assert!(tail.path.ends_with("pipeline.log"));
-    // JSON lines match on their fields; a plain-text line matches when it names the MS.
-    assert_eq!(tail.lines.len(), 4, "{:?}", tail.lines);
-    assert!(tail.lines[0].contains("imaging started"));
-    assert!(tail.lines[1].starts_with("not json at all"));
-    assert!(tail.lines[3].contains("wsclean failed"));
+    let tail = d.log_file.expect("searched");
+    let got: Vec<(&str, LogMatch)> = tail
+        .lines
+        .iter()
+        .map(|l| (l.file.as_str(), l.how))
+        .collect();
+    // The 20:00 line names the MS but is hours before the job: not its.
+    assert_eq!(
+        got,
+        [
+            ("absurd-worker-2.log", LogMatch::MsPath),
+            // Its JSON `group_id` is the MS's stem (`{group_id}.ms`).
+            ("pipeline.log", LogMatch::Group),
+            ("absurd-worker-2.log", LogMatch::MsStem),
+        ],
+        "{:?}",
+        tail.lines
+    );
+    assert_eq!(tail.lines[1].record.continuation.len(), 2);
 }
 
 #[tokio::test]

@@ -281,17 +281,36 @@ async fn the_fixture_holds_every_case_the_ui_must_show() {
     assert!(count(&pool, "SELECT COUNT(*) FROM calibration_applied").await > 0);
     assert!(count(&pool, "SELECT COUNT(*) FROM caltables").await > 0);
 
-    // A failed run has its own log file carrying the traceback.
-    let run_logs: Vec<_> = std::fs::read_dir(&paths.logs_dir)
+    // The workers' plain-text logs carry the failures' tracebacks after their ERROR records;
+    // no `{run_id}.log` and no error.log: the pipeline writes neither.
+    let names: Vec<String> = std::fs::read_dir(&paths.logs_dir)
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with("job-"))
-        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("Traceback")))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!run_logs.is_empty());
-    for name in ["pipeline.log", "error.log", "imaging.log"] {
-        assert!(paths.logs_dir.join(name).exists(), "{name}");
-    }
+    let workers: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("absurd-worker-") && n.ends_with(".log"))
+        .collect();
+    assert!(!workers.is_empty(), "{names:?}");
+    let traceback_after_error = workers.iter().any(|n| {
+        let text = std::fs::read_to_string(paths.logs_dir.join(n)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .windows(2)
+            .any(|w| w[0].contains(" - ERROR - ") && w[1] == "Traceback (most recent call last):")
+    });
+    assert!(traceback_after_error);
+    assert!(
+        paths.logs_dir.join("pipeline.log").exists(),
+        "the JSON format too"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("job-") || n == "error.log"),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]

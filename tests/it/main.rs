@@ -18,6 +18,7 @@ mod demo_pgbouncer;
 mod e2e_tmux;
 mod fits_headers;
 mod images_real;
+mod logs_real;
 mod no_harm;
 mod panes_snapshots;
 mod panes_state;

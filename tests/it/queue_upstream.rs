@@ -60,7 +60,14 @@ async fn harness(s: &Seeded) -> Harness {
         },
         s.fx.db.clone(),
         &DbOptions::default(),
-        Some(s.fx.logs_dir.clone()),
+        Some(
+            contimg_monitor::db::logs::LogSource::new(s.fx.logs_dir.clone()).with_zone(
+                contimg_monitor::db::logs::LogZone::parse(
+                    contimg_monitor::demo::upstream::logs::PIPELINE_TZ,
+                )
+                .unwrap(),
+            ),
+        ),
         NOW,
         true,
     )

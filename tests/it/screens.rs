@@ -39,7 +39,7 @@ async fn monitor(paths: &DemoPaths, no_color: bool, (cols, rows): (u16, u16)) ->
             max_connections: 1,
             ..DbOptions::default()
         },
-        Some(paths.logs_dir.clone()),
+        Some(paths.logs_dir.clone().into()),
         NOW,
         true,
     )
@@ -261,7 +261,7 @@ async fn a_one_tab_snapshot_reads_only_that_tabs_list() {
         AppConfig::default(),
         paths.db.clone(),
         &DbOptions::default(),
-        Some(paths.logs_dir.clone()),
+        Some(paths.logs_dir.clone().into()),
         NOW,
         true,
         Some(contimg_monitor::snapshot::Tab::Images),

@@ -67,7 +67,7 @@ async fn fixture_harness(dir: &tempfile::TempDir, queue: Option<Queue>) -> Harne
         },
         paths.db.clone(),
         &DbOptions::default(),
-        Some(paths.logs_dir.clone()),
+        Some(paths.logs_dir.clone().into()),
         NOW,
         true,
     )
@@ -240,7 +240,7 @@ async fn start_services(
             db_path: db,
             db_options: DbOptions::default(),
             alerts_db: None,
-            log_dir: None,
+            logs: None,
             refresh: Duration::from_millis(500),
             queue_url: Some(url),
             queue_options: quick_options(),

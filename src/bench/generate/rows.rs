@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::demo::batches::{PlannedBatch, PlannedItem};
 use crate::demo::errors::Stage;
-use crate::demo::logs::{Level, LogEvent};
+use crate::demo::logs::{Level, LogEvent, Phase};
 use crate::demo::names::group_id;
 use crate::demo::rows::{
     BatchItemRecord, BatchJobRecord, CalAppliedRecord, CaltableRecord, DEFAULT_REFANT, JobRecord,
@@ -143,6 +143,10 @@ fn job_logs(p: &MsPlan, k: usize, calset: &CalSet, now: f64) -> String {
         group_id: p.group_id.clone(),
         run_id: p.run_id.clone(),
         exc_info: None,
+        worker: 0,
+        job_id: a.id,
+        // Only the `jobs.logs` text is made from these (no log file).
+        phase: Phase::Progress,
     };
     let mut events = Vec::new();
     if let Some(previous) = &a.retry_of {

@@ -5,12 +5,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
-use serde_json::Value;
 
 use super::scroll::Scroll;
 use super::text::{fact_lines, heading, opt_utc, wrapped_lines};
 use super::theme::Theme;
-use crate::snapshot::{JobDetail, JobStatus};
+use crate::snapshot::{JobDetail, JobStatus, LogLine, LogMatch, LogTail};
 use crate::text::{fmt_duration, fmt_utc, sanitize_block, sanitize_line};
 
 /// Scroll position of the job pane (logs are long: page and jump to the end).
@@ -41,46 +40,6 @@ impl JobPaneState {
     }
 }
 
-/// A line of a JSON-lines log file as `time level message`; other lines unchanged.
-/// An exception attached to the record follows on its own lines. Raw text: sanitise after.
-pub fn format_log_line(line: &str) -> String {
-    let Ok(Value::Object(record)) = serde_json::from_str::<Value>(line.trim()) else {
-        return line.to_string();
-    };
-    let first = |keys: &[&str]| keys.iter().find_map(|k| record.get(*k)).cloned();
-    let time = match first(&[
-        "time",
-        "timestamp",
-        "@timestamp",
-        "asctime",
-        "ts",
-        "created",
-    ]) {
-        Some(Value::Number(n)) => n.as_f64().map(fmt_utc).unwrap_or_default(),
-        Some(Value::String(s)) => s,
-        _ => String::new(),
-    };
-    let level = match first(&["level", "levelname", "severity", "lvl"]) {
-        Some(Value::String(s)) => s.to_uppercase(),
-        _ => String::new(),
-    };
-    let message = match first(&["message", "msg", "event"]) {
-        Some(Value::String(s)) => s,
-        Some(other) => other.to_string(),
-        None => line.trim().to_string(),
-    };
-    let mut out = [time, level, message]
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if let Some(Value::String(exc)) = first(&["exception", "exc_info", "traceback"]) {
-        out.push('\n');
-        out.push_str(&exc);
-    }
-    out
-}
-
 /// The traceback at the end of a log: from the last `Traceback (most recent call last):` to
 /// the end. Jobs keep no error column, so this is where the reason lives.
 pub fn traceback_in(logs: &[String]) -> Option<&[String]> {
@@ -104,6 +63,133 @@ fn error_lines(d: &JobDetail) -> Vec<String> {
         .as_deref()
         .map(sanitize_block)
         .unwrap_or_default()
+}
+
+/// A failed job's newest ERROR record in the pipeline's logs, when the error shown has no
+/// traceback of its own (the queue keeps only `str(e)`): the traceback is in the log.
+fn log_error<'a>(d: &'a JobDetail, errors: &[String]) -> Option<&'a LogLine> {
+    if d.row.status != JobStatus::Failed
+        || errors
+            .iter()
+            .any(|l| l.contains("Traceback (most recent call last)"))
+    {
+        return None;
+    }
+    d.log_file.as_ref()?.last_error()
+}
+
+/// One matched record: `tag time LEVEL message`, its continuation lines indented; an error
+/// record and its traceback in the error style.
+fn record_lines(line: &LogLine, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let r = &line.record;
+    let style = if r.is_error() {
+        theme.error()
+    } else {
+        ratatui::style::Style::default()
+    };
+    let time = r.unix.map(fmt_utc).unwrap_or_else(|| "?".repeat(19));
+    let level = r.level.map_or("-", |l| l.name());
+    let head = format!(
+        "{:<8} {time} {level:<7} {}",
+        line.how.tag(),
+        sanitize_line(&r.message)
+    );
+    let mut out = wrapped_lines(&head, width, 4, style);
+    for c in &r.continuation {
+        for piece in sanitize_block(c) {
+            out.extend(wrapped_lines(&format!("    {piece}"), width, 6, style));
+        }
+    }
+    out
+}
+
+/// The pipeline log section: the matched records, the file named where it changes; or, with
+/// no match, where the search looked.
+fn log_file_lines(tail: &LogTail, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let s = &tail.searched;
+    let mut out = Vec::new();
+    if tail.lines.is_empty() {
+        out.push(heading("Pipeline log: no line matched", width, theme));
+        let mut say = |text: String| out.extend(wrapped_lines(&text, width, 2, theme.dim()));
+        let files = if s.files.is_empty() {
+            "no log file".to_string()
+        } else {
+            s.files
+                .iter()
+                .map(|f| sanitize_line(f))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        say(format!(
+            "looked in {}: {files} ({} read, {} skipped as written before the window)",
+            sanitize_line(&s.dir),
+            s.files.len(),
+            s.skipped
+        ));
+        say(match s.window {
+            Some((from, to)) => format!(
+                "window {} .. {} UTC; file times read as {}",
+                fmt_utc(from),
+                fmt_utc(to),
+                sanitize_line(&s.zone)
+            ),
+            None => "no time window: the job has no times".to_string(),
+        });
+        say(if s.keys.is_empty() {
+            "keys: none (the job carries no task UUID, MS path or group id)".to_string()
+        } else {
+            let keys: Vec<String> = s
+                .keys
+                .iter()
+                .map(|(how, k)| format!("{} {}", how.tag(), sanitize_line(k)))
+                .collect();
+            format!("keys: {}", keys.join(", "))
+        });
+        return out;
+    }
+    let mut counts: Vec<(LogMatch, usize)> = Vec::new();
+    for l in &tail.lines {
+        match counts.iter_mut().find(|(h, _)| *h == l.how) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((l.how, 1)),
+        }
+    }
+    counts.sort();
+    let by: Vec<String> = counts
+        .iter()
+        .map(|(h, n)| format!("{} {n}", h.tag()))
+        .collect();
+    let errors = tail.lines.iter().filter(|l| l.record.is_error()).count();
+    out.push(heading(
+        &format!(
+            "Pipeline log: {} records, {errors} errors ({}){}",
+            tail.lines.len(),
+            by.join(", "),
+            if s.truncated { ", older may exist" } else { "" }
+        ),
+        width,
+        theme,
+    ));
+    out.extend(wrapped_lines(
+        &format!("times UTC; file times read as {}", sanitize_line(&s.zone)),
+        width,
+        2,
+        theme.dim(),
+    ));
+    let mut file: Option<&str> = None;
+    for l in &tail.lines {
+        if file != Some(l.file.as_str()) {
+            file = Some(l.file.as_str());
+            out.extend(wrapped_lines(
+                &format!("── {}", sanitize_line(&l.file)),
+                width,
+                0,
+                theme.label(),
+            ));
+        }
+        out.extend(record_lines(l, width, theme));
+    }
+    out
 }
 
 /// Is `line` the one-liner that says why the job failed?
@@ -236,9 +322,19 @@ pub fn job_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Li
     let mut lines = header_lines(d, now, width, theme);
     let mut error = Vec::new();
     let errors = error_lines(d);
-    if !errors.is_empty() {
+    let from_log = log_error(d, &errors);
+    if !errors.is_empty() || from_log.is_some() {
         error.push(heading("Error", width, theme));
         body(&errors, &mut error);
+    }
+    if let Some(line) = from_log {
+        error.extend(wrapped_lines(
+            &format!("from {} ({}):", sanitize_line(&line.file), line.how.tag()),
+            width,
+            0,
+            theme.label(),
+        ));
+        error.extend(record_lines(line, width, theme));
     }
     if d.row.status == JobStatus::Failed {
         lines.append(&mut error);
@@ -276,19 +372,7 @@ pub fn job_lines(d: &JobDetail, now: f64, width: usize, theme: &Theme) -> Vec<Li
     }
     // Last, so follow mode (which keeps the pane at its end) tails the growing log file.
     if let Some(tail) = &d.log_file {
-        lines.push(heading("Log file", width, theme));
-        lines.extend(wrapped_lines(
-            &sanitize_line(&tail.path),
-            width,
-            0,
-            theme.label(),
-        ));
-        let formatted: Vec<String> = tail
-            .lines
-            .iter()
-            .flat_map(|l| sanitize_block(&format_log_line(l)))
-            .collect();
-        body(&formatted, &mut lines);
+        lines.extend(log_file_lines(tail, width, theme));
     }
     lines
 }
@@ -318,16 +402,6 @@ pub fn render_job_detail(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_log_lines_read_as_time_level_message() {
-        let line = r#"{"time": 1761056599.0, "level": "error", "message": "solve failed"}"#;
-        assert_eq!(
-            format_log_line(line),
-            "2025-10-21 14:23:19 ERROR solve failed"
-        );
-        assert_eq!(format_log_line("plain text"), "plain text");
-    }
 
     #[test]
     fn the_last_traceback_is_found() {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use contimg_monitor::fits::{Card, FitsError, Hdu, HeaderDoc, HeaderSummary};
 use contimg_monitor::snapshot::{
     CalibrationApplied, FileHolder, ImageRow, JobDetail, JobKey, JobRow, JobSource, JobStatus,
-    LightPoint, LogTail, MsDetail, MsRow, MsStateRow, PoolSample, PoolSnapshot, PoolStats,
-    SourceDetail, SourceRow, SqliteFileView, Variability,
+    LightPoint, LogFormat, LogLevel, LogLine, LogMatch, LogRecord, LogSearched, LogTail, MsDetail,
+    MsRow, MsStateRow, PoolSample, PoolSnapshot, PoolStats, SourceDetail, SourceRow,
+    SqliteFileView, Variability,
 };
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -203,11 +204,42 @@ pub fn failed_job() -> JobDetail {
         error_full: None,
         logs,
         log_file: Some(LogTail {
-            path: "/data/dsa110-contimg/state/logs/imaging.log".into(),
             lines: vec![
-                r#"{"time": 1761056800.5, "level": "info", "message": "wsclean started"}"#.into(),
-                r#"{"time": 1761056802.0, "level": "error", "message": "ms not found"}"#.into(),
+                LogLine {
+                    file: "absurd-worker-1.log".into(),
+                    record: LogRecord {
+                        unix: Some(1_761_056_800.5),
+                        level: Some(LogLevel::Info),
+                        logger: "dsa110_contimg.absurd.adapter".into(),
+                        message: "[Absurd] Creating image from: /stage/dsa110-contimg/ms/2025-10-21T14:23:19.ms".into(),
+                        format: Some(LogFormat::Text),
+                        ..LogRecord::default()
+                    },
+                    how: LogMatch::MsPath,
+                },
+                LogLine {
+                    file: "absurd-worker-1.log".into(),
+                    record: LogRecord {
+                        unix: Some(1_761_056_802.0),
+                        level: Some(LogLevel::Error),
+                        logger: "dsa110_contimg.absurd.adapter".into(),
+                        message: "[Absurd] Imaging failed: ms not found".into(),
+                        continuation: vec![
+                            "Traceback (most recent call last):".into(),
+                            "FileNotFoundError: ms not found".into(),
+                        ],
+                        format: Some(LogFormat::Text),
+                        ..LogRecord::default()
+                    },
+                    how: LogMatch::TaskRun,
+                },
             ],
+            searched: LogSearched {
+                dir: "/data/dsa110-contimg/state/logs".into(),
+                files: vec!["absurd-worker-1.log".into()],
+                zone: "America/Los_Angeles".into(),
+                ..LogSearched::default()
+            },
         }),
         params_pretty: Some("{\n  \"imsize\": 5040,\n  \"cell\": \"2.5asec\"\n}".into()),
         artifacts_pretty: Some("[]".into()),
